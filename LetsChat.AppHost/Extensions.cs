@@ -1,0 +1,111 @@
+using System.Reflection;
+using LetsChat.AppHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Aspire.Hosting;
+
+/// <summary>The parts of the model that need more than one line: which Redis, and the public endpoint.</summary>
+internal static class Extensions
+{
+    private const int DefaultGatewayPort = 8080;
+
+    /// <summary>
+    /// Adds the Redis-protocol server chosen by <c>LetsChat:Redis</c> (auto | container | server | garnet)
+    /// and logs the choice. The decision is made before the model is built, because a container
+    /// resource with no Docker daemon never turns healthy.
+    /// </summary>
+    public static IResourceBuilder<IResourceWithConnectionString> AddChatRedis(
+        this IDistributedApplicationBuilder builder, string name)
+    {
+        var configured = RedisModeChooser.Parse(builder.Configuration["LetsChat:Redis"]);
+        var choice = RedisModeChooser.Choose(configured, HostProbes.DockerAnswers, () => HostProbes.FindOnPath("redis-server"));
+
+        builder.Eventing.Subscribe<BeforeStartEvent>((e, _) =>
+        {
+            e.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LetsChat.AppHost")
+                .LogInformation("Redis: {Mode} ({Reason})", choice.Mode, choice.Reason);
+            return Task.CompletedTask;
+        });
+
+        return choice.Mode switch
+        {
+            RedisMode.Container => builder.AddRedis(name),
+            RedisMode.Server => builder.AddRedisProcess(name, choice.ServerPath!, resource =>
+            [
+                "--port", resource.Endpoint.Property(EndpointProperty.TargetPort),
+                "--bind", "127.0.0.1",
+                // A chat cache, not a database: no snapshots or AOF files in the working directory.
+                "--save", "",
+                "--appendonly", "no",
+            ]),
+            RedisMode.Garnet => builder.AddRedisProcess(name, "dotnet", resource =>
+            [
+                GarnetHostPath(),
+                "--port", resource.Endpoint.Property(EndpointProperty.TargetPort),
+                "--bind", "127.0.0.1",
+                // Garnet's defaults reserve gigabytes; a chat needs little. Lua is off unless asked for.
+                "-m", "256m",
+                "-i", "16m",
+                "--lua",
+            ]),
+            _ => throw new InvalidOperationException($"Unexpected Redis mode {choice.Mode}."),
+        };
+    }
+
+    private static IResourceBuilder<IResourceWithConnectionString> AddRedisProcess(
+        this IDistributedApplicationBuilder builder, string name, string command,
+        Func<RedisProcessResource, object[]> args)
+    {
+        var workingDirectory = Directory.CreateTempSubdirectory("letschat-redis-").FullName;
+        var resource = new RedisProcessResource(name, command, workingDirectory);
+        var healthCheckKey = $"{name}_ping";
+
+        builder.Services.AddHealthChecks().AddAsyncCheck(healthCheckKey, async ct =>
+        {
+            var connectionString = await resource.ConnectionStringExpression.GetValueAsync(ct);
+            return await RedisPing.CheckAsync(connectionString, ct);
+        });
+
+        return builder.AddResource(resource)
+            .WithEndpoint(name: RedisProcessResource.EndpointName, scheme: "tcp")
+            .WithArgs(context =>
+            {
+                foreach (var arg in args(resource))
+                {
+                    context.Args.Add(arg);
+                }
+            })
+            .WithHealthCheck(healthCheckKey);
+    }
+
+    private static string GarnetHostPath() =>
+        typeof(Extensions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "LetsChat.GarnetHostPath")?.Value
+        ?? throw new InvalidOperationException("The AppHost was built without the Garnet host's path.");
+
+    /// <summary>
+    /// The one public endpoint. <c>LetsChat:GatewayPort</c> (default 8080) fixes its port so the
+    /// chat has a stable URL; 0 lets the orchestrator pick one (tests). The URL is logged once ready.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithChatEndpoint(this IResourceBuilder<ProjectResource> gateway)
+    {
+        var port = gateway.ApplicationBuilder.Configuration.GetValue("LetsChat:GatewayPort", DefaultGatewayPort);
+        if (port is < 0 or > 65535)
+        {
+            throw new InvalidOperationException($"LetsChat:GatewayPort is {port}; expected 0 (random) or a TCP port.");
+        }
+
+        return gateway
+            .WithHttpEndpoint(port: port == 0 ? null : port)
+            .WithExternalHttpEndpoints()
+            .OnResourceReady((resource, e, _) =>
+            {
+                var url = resource.GetEndpoint("http").Url;
+                e.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LetsChat.AppHost")
+                    .LogInformation("LetsChat is ready: {Url}/chat/", url);
+                return Task.CompletedTask;
+            });
+    }
+}

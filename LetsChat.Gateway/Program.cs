@@ -1,0 +1,15 @@
+using LetsChat.Gateway;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.Services.AddReverseProxy()
+    .LoadFromMemory(ChatRoutes.Routes, ChatRoutes.Clusters)
+    .AddServiceDiscoveryDestinationResolver();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapReverseProxy();
+
+app.Run();

@@ -18,11 +18,15 @@ public sealed record RedisChoice(RedisMode Mode, string Reason, string? ServerPa
 
 public static class RedisModeChooser
 {
-    public static RedisMode Parse(string? configured) =>
-        string.IsNullOrWhiteSpace(configured) ? RedisMode.Auto
-        : Enum.TryParse<RedisMode>(configured.Trim(), ignoreCase: true, out var mode) && Enum.IsDefined(mode) ? mode
-        : throw new InvalidOperationException(
-            $"LetsChat:Redis is '{configured}'; expected one of auto, container, server, garnet.");
+    public static RedisMode Parse(string? configured) => configured?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "auto" => RedisMode.Auto,
+        "container" => RedisMode.Container,
+        "server" => RedisMode.Server,
+        "garnet" => RedisMode.Garnet,
+        _ => throw new InvalidOperationException(
+            $"LetsChat:Redis is '{configured}'; expected one of auto, container, server, garnet."),
+    };
 
     /// <summary>Resolves <paramref name="configured"/> to a concrete mode. The probes are parameters so the rule is testable.</summary>
     public static RedisChoice Choose(RedisMode configured, Func<bool> dockerAnswers, Func<string?> findRedisServer)

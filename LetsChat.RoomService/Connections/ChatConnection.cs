@@ -13,7 +13,7 @@ namespace LetsChat.RoomService.Connections;
 /// </summary>
 public sealed class ChatConnection : IDisposable
 {
-    private readonly WebSocket _socket;
+    private WebSocket _socket = null!; // set by RunAsync; frames queued before then wait for it
     private readonly RoomServiceOptions _options;
     private readonly RoomTelemetry _telemetry;
     private readonly Channel<ReadOnlyMemory<byte>> _outbound;
@@ -23,9 +23,8 @@ public sealed class ChatConnection : IDisposable
     private readonly CancellationTokenSource _abort = new();
     private int _closeRequested;
 
-    public ChatConnection(WebSocket socket, RoomServiceOptions options, RoomTelemetry telemetry)
+    public ChatConnection(RoomServiceOptions options, RoomTelemetry telemetry)
     {
-        _socket = socket;
         _options = options;
         _telemetry = telemetry;
         _outbound = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(options.SendQueueCapacity)
@@ -39,6 +38,9 @@ public sealed class ChatConnection : IDisposable
     public WebSocketCloseStatus? CloseStatus { get; private set; }
 
     public string? CloseReason { get; private set; }
+
+    /// <summary>Frames queued and not yet written.</summary>
+    public int PendingFrames => _outbound.Reader.Count;
 
     /// <summary>Queues <paramref name="frame"/> for this client. Never blocks: a full queue closes the client.</summary>
     public void Enqueue(ReadOnlyMemory<byte> frame)
@@ -68,9 +70,10 @@ public sealed class ChatConnection : IDisposable
         _abort.CancelAfter(TimeSpan.FromSeconds(_options.CloseTimeoutSeconds));
     }
 
-    /// <summary>Runs the socket until it is closed. <paramref name="onText"/> gets each complete text frame.</summary>
-    public async Task RunAsync(Func<ReadOnlyMemory<byte>, Task> onText)
+    /// <summary>Runs <paramref name="socket"/> until it is closed. <paramref name="onText"/> gets each complete text frame.</summary>
+    public async Task RunAsync(WebSocket socket, Func<ReadOnlyMemory<byte>, Task> onText)
     {
+        _socket = socket;
         var writer = WriteLoopAsync();
         try
         {
@@ -195,6 +198,5 @@ public sealed class ChatConnection : IDisposable
     {
         _closing.Dispose();
         _abort.Dispose();
-        _socket.Dispose();
     }
 }

@@ -39,17 +39,12 @@ public static partial class ChatEndpoint
                 statusCode: StatusCodes.Status400BadRequest);
         }
 
-        context.Response.Headers[ReplicaIdentity.HeaderName] = replica.Id;
-        using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        using var connection = new ChatConnection(socket, options.Value, telemetry);
+        using var connection = new ChatConnection(options.Value, telemetry);
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["Room"] = room, ["ConnectionId"] = context.TraceIdentifier });
-        using var stopping = lifetime.ApplicationStopping.Register(
-            () => connection.RequestClose(WebSocketCloseStatus.EndpointUnavailable, "Server restarting."));
-        var started = Stopwatch.GetTimestamp();
-        telemetry.ConnectionOpened();
-        LogOpened(logger);
 
-        Room? joined = null;
+        // Join (and so subscribe) before accepting: once a client sees 101, it receives every
+        // message published after that. Frames arriving before the socket is up wait in its queue.
+        Room joined;
         try
         {
             joined = await rooms.JoinAsync(room, connection, context.RequestAborted);
@@ -57,19 +52,26 @@ public static partial class ChatEndpoint
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogJoinFailed(logger, ex);
-            connection.RequestClose(CloseCodes.TryAgainLater, "Chat is unavailable right now; try again.");
+            return Results.Problem(
+                title: "Chat unavailable",
+                detail: "The room service cannot reach its message broker; try again shortly.",
+                statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
+        var started = Stopwatch.GetTimestamp();
+        telemetry.ConnectionOpened();
         try
         {
-            await connection.RunAsync(frame => PublishAsync(frame, room, connection, broker, telemetry, logger));
+            context.Response.Headers[ReplicaIdentity.HeaderName] = replica.Id;
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            using var stopping = lifetime.ApplicationStopping.Register(
+                () => connection.RequestClose(WebSocketCloseStatus.EndpointUnavailable, "Server restarting."));
+            LogOpened(logger);
+            await connection.RunAsync(socket, frame => PublishAsync(frame, room, connection, broker, telemetry, logger));
         }
         finally
         {
-            if (joined is not null)
-            {
-                await rooms.LeaveAsync(joined, connection);
-            }
+            await rooms.LeaveAsync(joined, connection);
             telemetry.ConnectionClosed();
             LogClosed(logger, Stopwatch.GetElapsedTime(started).TotalSeconds, (int?)connection.CloseStatus, connection.CloseReason);
         }
@@ -105,7 +107,7 @@ public static partial class ChatEndpoint
     [LoggerMessage(Level = LogLevel.Information, Message = "Socket closed after {DurationSeconds:F1} s with {CloseStatus} ({CloseReason})")]
     private static partial void LogClosed(ILogger logger, double durationSeconds, int? closeStatus, string? closeReason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Joining the room failed; socket closed with 1013")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Joining the room failed; upgrade refused with 503")]
     private static partial void LogJoinFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing to Redis failed; socket closed with 1013")]

@@ -57,7 +57,6 @@ public sealed class LocalRooms(IRoomBroker broker, RoomTelemetry telemetry)
             {
                 return;
             }
-            Retire(room);
             if (room.Subscription is { } subscription)
             {
                 room.Subscription = null;
@@ -70,6 +69,8 @@ public sealed class LocalRooms(IRoomBroker broker, RoomTelemetry telemetry)
                     // Redis unreachable: the subscription dies with the connection; nothing to deliver to anyway.
                 }
             }
+            // Only now may a new instance of this room subscribe: never two subscriptions at once.
+            Retire(room);
         }
         finally
         {

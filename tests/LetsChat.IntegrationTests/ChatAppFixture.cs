@@ -1,0 +1,71 @@
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+[assembly: CollectionBehavior(DisableTestParallelization = true)] // one whole app at a time on 2 cores
+
+namespace LetsChat.IntegrationTests;
+
+/// <summary>
+/// The whole AppHost, started once per test collection, with one Redis mode. The gateway gets a
+/// random port; tests reach everything through it, as a browser would.
+/// </summary>
+public abstract class ChatAppFixture(string redisMode) : IAsyncLifetime
+{
+    private static readonly TimeSpan s_startTimeout = TimeSpan.FromMinutes(3);
+
+    private DistributedApplication? _app;
+
+    public string RedisMode { get; } = redisMode;
+
+    public DistributedApplication App => _app ?? throw new InvalidOperationException("Not started.");
+
+    public Uri Gateway { get; private set; } = null!;
+
+    public Uri WebSocketUri(string room) =>
+        new($"ws://{Gateway.Authority}/ws/chat/{Uri.EscapeDataString(room)}/");
+
+    public async Task InitializeAsync()
+    {
+        using var cts = new CancellationTokenSource(s_startTimeout);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.LetsChat_AppHost>(
+            [$"--LetsChat:Redis={RedisMode}", "--LetsChat:GatewayPort=0"], cts.Token);
+        builder.Services.AddLogging(logging => logging
+            .SetMinimumLevel(LogLevel.Warning)
+            .AddFilter("LetsChat", LogLevel.Information));
+
+        _app = await builder.BuildAsync(cts.Token);
+        await _app.StartAsync(cts.Token);
+        // The gateway waits for the room service (which waits for Redis) and the frontend:
+        // a healthy gateway means the whole chain is up.
+        await _app.ResourceNotifications.WaitForResourceHealthyAsync("gateway", cts.Token);
+        Gateway = _app.GetEndpoint("gateway", "http");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            await _app.StopAsync(cts.Token);
+            await _app.DisposeAsync();
+        }
+    }
+}
+
+public sealed class ServerRedisApp() : ChatAppFixture("server");
+
+public sealed class GarnetRedisApp() : ChatAppFixture("garnet");
+
+[CollectionDefinition(Name)]
+public sealed class ServerRedisCollection : ICollectionFixture<ServerRedisApp>
+{
+    public const string Name = "app with redis-server";
+}
+
+[CollectionDefinition(Name)]
+public sealed class GarnetRedisCollection : ICollectionFixture<GarnetRedisApp>
+{
+    public const string Name = "app with Garnet";
+}

@@ -1,0 +1,57 @@
+namespace LetsChat.IntegrationTests;
+
+/// <summary>
+/// The tutorial's promise, through the gateway, across both room-service replicas: everyone in a
+/// room sees every message, each sender's in order; nobody in another room sees any. Run once per
+/// Redis backend by the subclasses below.
+/// </summary>
+public abstract class ChatFlowSpec(ChatAppFixture app)
+{
+    private const int MessagesPerSender = 20;
+
+    [Fact]
+    public async Task TwoClientsOnDifferentReplicasReceiveEveryMessageInSenderOrder()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var room = $"flow-{app.RedisMode}-{Guid.NewGuid():N}";
+        var otherRoom = room + "-other";
+
+        await using var alice = await ChatClient.ConnectAsync(app.WebSocketUri(room), cts.Token);
+        await using var bob = await ChatClient.ConnectToOtherReplicaAsync(app.WebSocketUri(room), alice, cts.Token);
+        await using var carol = await ChatClient.ConnectAsync(app.WebSocketUri(otherRoom), cts.Token);
+        Assert.NotEqual("", alice.Replica);
+        Assert.NotEqual(alice.Replica, bob.Replica);
+
+        var aliceReceives = alice.ReceiveMessagesAsync(2 * MessagesPerSender, cts.Token);
+        var bobReceives = bob.ReceiveMessagesAsync(2 * MessagesPerSender, cts.Token);
+        await Task.WhenAll(SendAllAsync(alice, "alice"), SendAllAsync(bob, "bob"));
+
+        foreach (var received in new[] { await aliceReceives, await bobReceives })
+        {
+            Assert.Equal(2 * MessagesPerSender, received.Count);
+            Assert.Equal(Expected("alice"), received.Where(m => m.StartsWith("alice-")));
+            Assert.Equal(Expected("bob"), received.Where(m => m.StartsWith("bob-")));
+        }
+
+        // Carol's room is another room: the first thing she receives is her own room's message.
+        await carol.SendAsync("carol-only", cts.Token);
+        Assert.Equal("carol-only", await carol.ReceiveMessageAsync(cts.Token));
+
+        async Task SendAllAsync(ChatClient client, string name)
+        {
+            foreach (var message in Expected(name))
+            {
+                await client.SendAsync(message, cts.Token);
+            }
+        }
+    }
+
+    private static IEnumerable<string> Expected(string sender) =>
+        Enumerable.Range(0, MessagesPerSender).Select(i => $"{sender}-{i:D2}");
+}
+
+[Collection(ServerRedisCollection.Name)]
+public sealed class ChatFlowOnRedisServerTests(ServerRedisApp app) : ChatFlowSpec(app);
+
+[Collection(GarnetRedisCollection.Name)]
+public sealed class ChatFlowOnGarnetTests(GarnetRedisApp app) : ChatFlowSpec(app);

@@ -1,0 +1,65 @@
+using System.Collections.Concurrent;
+using LetsChat.RoomService.Broker;
+
+namespace LetsChat.Tests;
+
+/// <summary>An in-process broker that counts subscriptions, for testing LocalRooms in isolation.</summary>
+internal sealed class FakeBroker : IRoomBroker
+{
+    private readonly ConcurrentDictionary<string, List<Action<ReadOnlyMemory<byte>>>> _subscribers = new();
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, int> _active = [];
+    private readonly Dictionary<string, int> _maxActive = [];
+
+    public Exception? FailSubscribe { get; set; }
+
+    public int TotalSubscribes { get; private set; }
+
+    public int Active(string room) { lock (_lock) { return _active.GetValueOrDefault(room); } }
+
+    public int MaxActive(string room) { lock (_lock) { return _maxActive.GetValueOrDefault(room); } }
+
+    public Task PublishAsync(string room, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        if (_subscribers.TryGetValue(room, out var handlers))
+        {
+            Action<ReadOnlyMemory<byte>>[] snapshot;
+            lock (_lock) { snapshot = [.. handlers]; }
+            foreach (var handler in snapshot)
+            {
+                handler(payload);
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    public async Task<IAsyncDisposable> SubscribeAsync(string room, Action<ReadOnlyMemory<byte>> onMessage, CancellationToken cancellationToken)
+    {
+        await Task.Yield(); // a real subscribe is a network round trip: let other joiners interleave
+        if (FailSubscribe is { } failure)
+        {
+            throw failure;
+        }
+        lock (_lock)
+        {
+            TotalSubscribes++;
+            _subscribers.GetOrAdd(room, _ => []).Add(onMessage);
+            var active = _active[room] = _active.GetValueOrDefault(room) + 1;
+            _maxActive[room] = Math.Max(_maxActive.GetValueOrDefault(room), active);
+        }
+        return new Subscription(this, room, onMessage);
+    }
+
+    private sealed class Subscription(FakeBroker broker, string room, Action<ReadOnlyMemory<byte>> handler) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Task.Yield();
+            lock (broker._lock)
+            {
+                broker._subscribers[room].Remove(handler);
+                broker._active[room]--;
+            }
+        }
+    }
+}

@@ -31,9 +31,12 @@ public abstract class ChatAppFixture(string redisMode) : IAsyncLifetime
         using var cts = new CancellationTokenSource(s_startTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.LetsChat_AppHost>(
             [$"--LetsChat:Redis={RedisMode}", "--LetsChat:GatewayPort=0"], cts.Token);
+        // Resource output is forwarded as LetsChat.AppHost.Resources.<name>; warnings and errors
+        // (stderr) are enough to explain a failure without burying the test output.
         builder.Services.AddLogging(logging => logging
             .SetMinimumLevel(LogLevel.Warning)
-            .AddFilter("LetsChat", LogLevel.Information));
+            .AddFilter("LetsChat.AppHost", LogLevel.Information)
+            .AddFilter("LetsChat.AppHost.Resources", LogLevel.Warning));
 
         _app = await builder.BuildAsync(cts.Token);
         await _app.StartAsync(cts.Token);

@@ -1,12 +1,15 @@
 namespace LetsChat.RoomService;
 
-/// <summary>Limits of the room service, bound to <c>LetsChat:Rooms</c>.</summary>
+/// <summary>Limits of the room service, bound to <c>LetsChat:Rooms</c>. docs/protocol.md lists them for clients.</summary>
 public sealed class RoomServiceOptions
 {
     public const string SectionName = "LetsChat:Rooms";
 
     /// <summary>Largest inbound frame (after reassembly of fragments); larger ones close with 1009.</summary>
     public int MaxFrameBytes { get; set; } = 16 * 1024;
+
+    /// <summary>Longest message text, in UTF-16 code units.</summary>
+    public int MaxMessageChars { get; set; } = 4000;
 
     /// <summary>Frames waiting to be written to one socket; a client that lets it fill is closed with 1013.</summary>
     public int SendQueueCapacity { get; set; } = 256;
@@ -16,4 +19,27 @@ public sealed class RoomServiceOptions
 
     /// <summary>How long a closing handshake (or a stuck send) may take before the socket is aborted.</summary>
     public int CloseTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>Messages kept per room; resuming from further back gets a reset.</summary>
+    public int HistoryLength { get; set; } = 1000;
+
+    /// <summary>Messages a letschat.v1 client gets when it joins without a resume point.</summary>
+    public int JoinHistory { get; set; } = 50;
+
+    /// <summary>Most messages one history request returns.</summary>
+    public int HistoryPageMax { get; set; } = 100;
+
+    /// <summary>A presence entry not refreshed for this long is gone (a crashed replica's members leave by themselves).</summary>
+    public int PresenceTtlSeconds { get; set; } = 30;
+
+    /// <summary>At most one typing frame per user per this interval; extra ones are dropped.</summary>
+    public int TypingIntervalMilliseconds { get; set; } = 2000;
+
+    /// <summary>A room's history expires after this many days without a message.</summary>
+    public int RetentionDays { get; set; } = 7;
+
+    public int RetentionSeconds => RetentionDays * 24 * 3600;
+
+    /// <summary>Presence entries are refreshed three times per TTL, so one missed beat loses nobody.</summary>
+    public TimeSpan HeartbeatInterval => TimeSpan.FromSeconds(PresenceTtlSeconds / 3.0);
 }

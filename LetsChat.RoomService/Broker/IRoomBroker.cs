@@ -1,21 +1,34 @@
+using LetsChat.RoomService.Identity;
+
 namespace LetsChat.RoomService.Broker;
 
 /// <summary>
 /// Moves a room's messages between room-service replicas.
 /// <list type="bullet">
-/// <item>Delivery is at most once, to subscribers live at the moment of publishing; there is no history yet.</item>
-/// <item>Messages published by one caller, awaited one after another, reach every subscriber in that order.</item>
-/// <item>The payload is opaque bytes: subscribers get exactly the bytes that were published.</item>
-/// <item><see cref="PublishAsync"/> completes once the broker has accepted the message, and throws when it cannot.</item>
+/// <item>A published message is appended to the room's history and delivered to live subscribers
+/// atomically: it is in history if and only if it was delivered.</item>
+/// <item>Each message gets the room's next seq; (epoch, seq) is its id, the same on every replica.</item>
+/// <item>Live delivery is at most once; a subscriber that missed something reads it from history.</item>
+/// <item>A (user, client id) pair is published once: resending it returns the first seq, marked duplicate.</item>
+/// <item>Subscribers receive the published frames' bytes, in publish order, one at a time.</item>
+/// <item>The publish methods complete once Redis accepted the message, and throw when it cannot.</item>
 /// </list>
 /// </summary>
 public interface IRoomBroker
 {
-    Task PublishAsync(string room, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken);
+    Task<PublishResult> PublishAsync(string room, OutgoingMessage message, CancellationToken cancellationToken);
+
+    /// <summary>Publishes a frame that is not stored (typing). At most once, to whoever is subscribed.</summary>
+    Task PublishTransientAsync(string room, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Starts delivering <paramref name="room"/>'s messages to <paramref name="onMessage"/>, one at a time,
+    /// Starts delivering <paramref name="room"/>'s frames to <paramref name="onFrame"/>, one at a time,
     /// in publish order. Dispose the result to stop. Callers keep one subscription per room (see LocalRooms).
     /// </summary>
-    Task<IAsyncDisposable> SubscribeAsync(string room, Action<ReadOnlyMemory<byte>> onMessage, CancellationToken cancellationToken);
+    Task<IAsyncDisposable> SubscribeAsync(string room, Action<ReadOnlyMemory<byte>> onFrame, CancellationToken cancellationToken);
 }
+
+/// <summary>A message to publish. <see cref="ClientId"/> is null for seed clients (no dedupe).</summary>
+public sealed record OutgoingMessage(ChatUser User, string? ClientId, string Text, DateTimeOffset At);
+
+public readonly record struct PublishResult(string Epoch, long Seq, bool Duplicate);

@@ -1,14 +1,41 @@
+using StackExchange.Redis;
+
 namespace LetsChat.RoomService.Broker;
 
 /// <summary>
 /// Every Redis name LetsChat uses, in one place. A room's names share the hash tag <c>{room}</c>
-/// so that on Redis Cluster they live in one slot (and the channel can become a sharded channel).
+/// so that on Redis Cluster they live in one slot (the Lua scripts touch several at once, and the
+/// channel can become a sharded channel).
 /// <code>
-/// letschat:{room}:live    pub/sub channel: the room's messages, as the bytes clients receive
+/// letschat:{room}:live      pub/sub channel: message, presence and typing frames (v1 JSON)
+/// letschat:{room}:seq       string (INCR): the room's last message seq
+/// letschat:{room}:log       sorted set: score = seq, member = message frame; the last HistoryLength kept
+/// letschat:{room}:epoch     string: id of this incarnation of the log (new when Redis lost it)
+/// letschat:{room}:ids       sorted set: score = seq, member = "user-id client-id" (idempotent sends)
+/// letschat:{room}:presence  sorted set: score = expiry ms, member = "user-id connection-id"
+/// letschat:{room}:users     hash: user id -> live connections
+/// letschat:{room}:names     hash: user id -> user JSON
+/// letschat:rooms            sorted set: room -> last time a replica reported members (ms)
+/// letschat:dataprotection   list: the Data Protection key ring shared by all replicas
 /// </code>
 /// Room names are [A-Za-z0-9_.-] only, so they can never contain the braces of a hash tag.
+/// The room's keys expire after LetsChat:Rooms:RetentionDays without messages.
 /// </summary>
 public static class RedisKeys
 {
     public static string LiveChannel(string room) => $"letschat:{{{room}}}:live";
+
+    /// <summary>KEYS of publish.lua and read.lua, in their order: seq, log, epoch, ids.</summary>
+    public static RedisKey[] Log(string room) =>
+        [$"letschat:{{{room}}}:seq", $"letschat:{{{room}}}:log", $"letschat:{{{room}}}:epoch", $"letschat:{{{room}}}:ids"];
+
+    /// <summary>KEYS of presence.lua, in its order: presence, users, names.</summary>
+    public static RedisKey[] Presence(string room) =>
+        [$"letschat:{{{room}}}:presence", $"letschat:{{{room}}}:users", $"letschat:{{{room}}}:names"];
+
+    public static RedisKey PresenceSet(string room) => $"letschat:{{{room}}}:presence";
+
+    public const string RoomIndex = "letschat:rooms";
+
+    public const string DataProtectionKeys = "letschat:dataprotection";
 }

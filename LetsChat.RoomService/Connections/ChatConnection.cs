@@ -42,6 +42,9 @@ public sealed class ChatConnection : IDisposable
     /// <summary>Frames queued and not yet written.</summary>
     public int PendingFrames => _outbound.Reader.Count;
 
+    /// <summary>Takes the next queued frame without a socket (unit tests look at what would be sent).</summary>
+    internal bool TryTakeQueued(out ReadOnlyMemory<byte> frame) => _outbound.Reader.TryRead(out frame);
+
     /// <summary>Queues <paramref name="frame"/> for this client. Never blocks: a full queue closes the client.</summary>
     public void Enqueue(ReadOnlyMemory<byte> frame)
     {
@@ -53,6 +56,23 @@ public sealed class ChatConnection : IDisposable
         {
             _telemetry.SlowConsumerClosed();
             RequestClose(CloseCodes.TryAgainLater, "Too slow: the send queue is full.");
+        }
+    }
+
+    /// <summary>
+    /// Queues a frame this connection itself produced (welcome, catch-up, ack, error), waiting for
+    /// room in the queue: these may outnumber its capacity. False when the connection is closing.
+    /// </summary>
+    public async ValueTask<bool> EnqueueAsync(ReadOnlyMemory<byte> frame)
+    {
+        try
+        {
+            await _outbound.Writer.WriteAsync(frame, _closing.Token);
+            return true;
+        }
+        catch (Exception ex) when (ex is ChannelClosedException or OperationCanceledException)
+        {
+            return false;
         }
     }
 

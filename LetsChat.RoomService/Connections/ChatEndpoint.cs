@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
 using LetsChat.RoomService.Broker;
+using LetsChat.RoomService.History;
+using LetsChat.RoomService.Identity;
+using LetsChat.RoomService.Presence;
 using LetsChat.RoomService.Protocol;
 using LetsChat.RoomService.Rooms;
 using LetsChat.RoomService.Telemetry;
@@ -9,8 +12,8 @@ using Microsoft.Extensions.Options;
 namespace LetsChat.RoomService.Connections;
 
 /// <summary>
-/// GET /ws/chat/{room}/: validates the upgrade, joins the room, and runs the socket.
-/// The one data path: frame -> SeedProtocol -> broker publish; broker -> Room -> each connection's queue.
+/// GET /ws/chat/{room}/: checks the upgrade (room name, session, protocol, resume point), joins
+/// the room, then runs the socket. Everything refused is refused before the 101, as problem details.
 /// </summary>
 public static partial class ChatEndpoint
 {
@@ -21,10 +24,14 @@ public static partial class ChatEndpoint
         string room,
         LocalRooms rooms,
         IRoomBroker broker,
+        IRoomHistory history,
+        IRoomPresence presence,
+        SessionCookie sessions,
         RoomTelemetry telemetry,
         ReplicaIdentity replica,
         IOptions<RoomServiceOptions> options,
         IHostApplicationLifetime lifetime,
+        TimeProvider clock,
         ILogger<ChatConnection> logger)
     {
         if (RoomName.Validate(room) is { } invalid)
@@ -38,78 +45,150 @@ public static partial class ChatEndpoint
                 detail: $"Open a WebSocket to /ws/chat/{room}/ to join this room.",
                 statusCode: StatusCodes.Status400BadRequest);
         }
+        var connectionId = Guid.NewGuid().ToString("N")[..12];
+        ChatUser user;
+        switch (sessions.TryRead(context.Request, out var sessionUser))
+        {
+            case SessionCookie.ReadResult.Invalid:
+                return SessionEndpoints.InvalidSession();
+            case SessionCookie.ReadResult.Valid:
+                user = sessionUser!;
+                break;
+            default:
+                user = ChatUser.Anonymous(connectionId);
+                break;
+        }
+        var protocol = context.WebSockets.WebSocketRequestedProtocols.Contains(ChatProtocols.V1Name)
+            ? ChatProtocolKind.V1
+            : ChatProtocolKind.Seed;
+        if (!TryReadResumePoint(context.Request.Query, out var resume, out var resumeProblem))
+        {
+            return Results.Problem(title: "Invalid resume point", detail: resumeProblem, statusCode: StatusCodes.Status400BadRequest);
+        }
 
-        using var connection = new ChatConnection(options.Value, telemetry);
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["Room"] = room, ["ConnectionId"] = context.TraceIdentifier });
+        var settings = options.Value;
+        using var connection = new ChatConnection(settings, telemetry);
+        var member = new Member(user, connectionId, protocol, connection, holdLimit: settings.SendQueueCapacity * 16);
+        using var scope = logger.BeginScope(new Dictionary<string, object>
+        {
+            ["Room"] = room,
+            ["ConnectionId"] = connectionId,
+            ["UserId"] = user.Id,
+        });
 
         // Join (and so subscribe) before accepting: once a client sees 101, it receives every
         // message published after that. Frames arriving before the socket is up wait in its queue.
         Room joined;
         try
         {
-            joined = await rooms.JoinAsync(room, connection, context.RequestAborted);
+            joined = await rooms.JoinAsync(room, member, context.RequestAborted);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogJoinFailed(logger, ex);
-            return Results.Problem(
-                title: "Chat unavailable",
-                detail: "The room service cannot reach its message broker; try again shortly.",
-                statusCode: StatusCodes.Status503ServiceUnavailable);
+            return Unavailable();
         }
 
         var started = Stopwatch.GetTimestamp();
         telemetry.ConnectionOpened();
         try
         {
+            await presence.JoinAsync(room, member.Presence, context.RequestAborted);
+            var session = new ChatSession(room, member, replica.Id, broker, history, presence, settings, telemetry, clock, logger);
+
             context.Response.Headers[ReplicaIdentity.HeaderName] = replica.Id;
-            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            using var socket = await context.WebSockets.AcceptWebSocketAsync(protocol == ChatProtocolKind.V1 ? ChatProtocols.V1Name : null);
             using var stopping = lifetime.ApplicationStopping.Register(
                 () => connection.RequestClose(WebSocketCloseStatus.EndpointUnavailable, "Server restarting."));
-            LogOpened(logger);
-            await connection.RunAsync(socket, frame => PublishAsync(frame, room, connection, broker, telemetry, logger));
+            LogOpened(logger, protocol);
+
+            if (protocol == ChatProtocolKind.V1)
+            {
+                await StartOrCloseAsync(session, connection, resume, logger, context.RequestAborted);
+            }
+            await connection.RunAsync(socket, session.OnFrameAsync);
+        }
+        catch (Exception ex) when (!context.Response.HasStarted && ex is not OperationCanceledException)
+        {
+            LogJoinFailed(logger, ex);
+            return Unavailable();
         }
         finally
         {
-            await rooms.LeaveAsync(joined, connection);
+            await LeaveAsync(room, member, joined, rooms, presence, logger);
             telemetry.ConnectionClosed();
             LogClosed(logger, Stopwatch.GetElapsedTime(started).TotalSeconds, (int?)connection.CloseStatus, connection.CloseReason);
         }
         return Results.Empty;
     }
 
-    private static async Task PublishAsync(
-        ReadOnlyMemory<byte> frame, string room, ChatConnection connection, IRoomBroker broker,
-        RoomTelemetry telemetry, ILogger logger)
+    private static async Task StartOrCloseAsync(
+        ChatSession session, ChatConnection connection, ResumePoint? resume, ILogger logger, CancellationToken ct)
     {
-        if (!SeedProtocol.TryParseSend(frame.Span, out var message, out var error))
-        {
-            connection.Reject(WebSocketCloseStatus.InvalidPayloadData, "invalid_json", error);
-            return;
-        }
         try
         {
-            await broker.PublishAsync(room, SeedProtocol.EncodeMessage(message), CancellationToken.None);
-            telemetry.MessagePublished();
+            await session.StartAsync(resume, ct);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // Never pretend a message was sent: the client is told to come back, and keeps its text.
-            telemetry.PublishFailed();
-            LogPublishFailed(logger, ex);
+            LogJoinFailed(logger, ex);
             connection.RequestClose(CloseCodes.TryAgainLater, "Chat is unavailable right now; try again.");
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Socket opened")]
-    private static partial void LogOpened(ILogger logger);
+    private static async Task LeaveAsync(string room, Member member, Room joined, LocalRooms rooms, IRoomPresence presence, ILogger logger)
+    {
+        try
+        {
+            await presence.LeaveAsync(room, member.Presence, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // Redis away: the entry expires within the presence TTL instead.
+            LogLeaveFailed(logger, ex);
+        }
+        await rooms.LeaveAsync(joined, member);
+    }
+
+    /// <summary><c>?epoch=…&amp;after=…</c>: both or neither.</summary>
+    internal static bool TryReadResumePoint(IQueryCollection query, out ResumePoint? resume, out string problem)
+    {
+        resume = null;
+        problem = "";
+        var epoch = query["epoch"].ToString();
+        var after = query["after"].ToString();
+        if (epoch.Length == 0 && after.Length == 0)
+        {
+            return true;
+        }
+        if (epoch.Length is 0 or > 64 || !epoch.All(char.IsAsciiLetterOrDigit))
+        {
+            problem = "epoch must be the epoch of the last message received (letters and digits, at most 64).";
+            return false;
+        }
+        if (!long.TryParse(after, System.Globalization.NumberStyles.None, null, out var afterSeq))
+        {
+            problem = "after must be the seq of the last message received (a whole number, 0 for none).";
+            return false;
+        }
+        resume = new ResumePoint(epoch, afterSeq);
+        return true;
+    }
+
+    private static IResult Unavailable() => Results.Problem(
+        title: "Chat unavailable",
+        detail: "The room service cannot reach its message broker; try again shortly.",
+        statusCode: StatusCodes.Status503ServiceUnavailable);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Socket opened ({Protocol})")]
+    private static partial void LogOpened(ILogger logger, ChatProtocolKind protocol);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Socket closed after {DurationSeconds:F1} s with {CloseStatus} ({CloseReason})")]
     private static partial void LogClosed(ILogger logger, double durationSeconds, int? closeStatus, string? closeReason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Joining the room failed; upgrade refused with 503")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Joining the room failed")]
     private static partial void LogJoinFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing to Redis failed; socket closed with 1013")]
-    private static partial void LogPublishFailed(ILogger logger, Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Leaving presence failed; the entry will expire")]
+    private static partial void LogLeaveFailed(ILogger logger, Exception exception);
 }

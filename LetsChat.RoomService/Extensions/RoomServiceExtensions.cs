@@ -1,9 +1,16 @@
 using LetsChat.RoomService;
 using LetsChat.RoomService.Broker;
 using LetsChat.RoomService.Connections;
+using LetsChat.RoomService.History;
+using LetsChat.RoomService.Identity;
+using LetsChat.RoomService.Presence;
 using LetsChat.RoomService.Rooms;
 using LetsChat.RoomService.Telemetry;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.StackExchangeRedis;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -16,16 +23,30 @@ public static class RoomServiceExtensions
 
         builder.Services.AddOptions<RoomServiceOptions>()
             .BindConfiguration(RoomServiceOptions.SectionName)
-            .Validate(o => o.MaxFrameBytes >= 64, "LetsChat:Rooms:MaxFrameBytes must be at least 64.")
+            .Validate(o => o.MaxFrameBytes >= 256, "LetsChat:Rooms:MaxFrameBytes must be at least 256.")
+            .Validate(o => o.MaxMessageChars >= 1, "LetsChat:Rooms:MaxMessageChars must be at least 1.")
             .Validate(o => o.SendQueueCapacity >= 1, "LetsChat:Rooms:SendQueueCapacity must be at least 1.")
-            .Validate(o => o.KeepAliveSeconds >= 1 && o.CloseTimeoutSeconds >= 1, "LetsChat:Rooms timeouts must be at least 1 s.")
+            .Validate(o => o.HistoryLength >= 1 && o.JoinHistory >= 1 && o.HistoryPageMax >= 1, "LetsChat:Rooms history sizes must be at least 1.")
+            .Validate(o => o.KeepAliveSeconds >= 1 && o.CloseTimeoutSeconds >= 1 && o.PresenceTtlSeconds >= 3, "LetsChat:Rooms timeouts are too short.")
+            .Validate(o => o.RetentionDays >= 1 && o.TypingIntervalMilliseconds >= 0, "LetsChat:Rooms retention or typing interval is out of range.")
             .ValidateOnStart();
 
+        // One key ring for every replica, kept in Redis: a session cookie made by any replica is read by all.
+        builder.Services.AddDataProtection().SetApplicationName("LetsChat");
+        builder.Services.AddOptions<KeyManagementOptions>()
+            .Configure<IConnectionMultiplexer>((o, redis) =>
+                o.XmlRepository = new RedisXmlRepository(() => redis.GetDatabase(), RedisKeys.DataProtectionKeys));
+
         builder.Services.AddProblemDetails();
+        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ReplicaIdentity>();
         builder.Services.AddSingleton<RoomTelemetry>();
+        builder.Services.AddSingleton<SessionCookie>();
         builder.Services.AddSingleton<IRoomBroker, RedisRoomBroker>();
+        builder.Services.AddSingleton<IRoomHistory, RedisRoomHistory>();
+        builder.Services.AddSingleton<IRoomPresence, RedisRoomPresence>();
         builder.Services.AddSingleton<LocalRooms>();
+        builder.Services.AddHostedService<PresenceHeartbeat>();
         return builder;
     }
 
@@ -34,6 +55,9 @@ public static class RoomServiceExtensions
         var options = app.Services.GetRequiredService<IOptions<RoomServiceOptions>>().Value;
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(options.KeepAliveSeconds) });
         app.Map(ChatEndpoint.Route, ChatEndpoint.HandleAsync);
+        app.MapSessionEndpoints();
+        app.MapHistoryEndpoints();
+        app.MapRoomDirectoryEndpoints();
         return app;
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -10,12 +9,7 @@ namespace LetsChat.RoomService.Protocol;
 /// </summary>
 public static class SeedProtocol
 {
-    // Frames travel over a WebSocket, never inside HTML, so only JSON's own escaping is needed;
-    // the default encoder would turn every non-ASCII character into \uXXXX.
-    private static readonly ProtocolJsonContext s_json = new(new JsonSerializerOptions
-    {
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    });
+    private static ProtocolJsonContext s_json => ProtocolJson.Context;
 
     /// <summary>Reads a client frame. Returns false (with a reason for the close frame) when it is not a seed send.</summary>
     public static bool TryParseSend(ReadOnlySpan<byte> utf8, out string message, out string error)
@@ -48,7 +42,3 @@ public static class SeedProtocol
 internal sealed record SeedInbound([property: JsonPropertyName("message")] string? Message);
 
 internal sealed record SeedOutbound([property: JsonPropertyName("message")] string Message);
-
-[JsonSerializable(typeof(SeedInbound))]
-[JsonSerializable(typeof(SeedOutbound))]
-internal sealed partial class ProtocolJsonContext : JsonSerializerContext;

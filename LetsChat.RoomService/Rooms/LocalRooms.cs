@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using LetsChat.RoomService.Broker;
-using LetsChat.RoomService.Connections;
+using LetsChat.RoomService.Protocol;
 using LetsChat.RoomService.Telemetry;
 
 namespace LetsChat.RoomService.Rooms;
@@ -16,7 +16,9 @@ public sealed class LocalRooms(IRoomBroker broker, RoomTelemetry telemetry)
 
     public int Count => _rooms.Count;
 
-    public async Task<Room> JoinAsync(string name, ChatConnection member, CancellationToken cancellationToken)
+    public IEnumerable<Room> All => _rooms.Values;
+
+    public async Task<Room> JoinAsync(string name, Member member, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -28,8 +30,7 @@ public sealed class LocalRooms(IRoomBroker broker, RoomTelemetry telemetry)
                 {
                     continue; // its last member left while we waited; the next lookup makes a fresh one
                 }
-                room.Subscription ??= await broker.SubscribeAsync(
-                    name, frame => telemetry.MessagesDelivered(room.Deliver(frame)), cancellationToken);
+                room.Subscription ??= await broker.SubscribeAsync(name, frame => Deliver(room, frame), cancellationToken);
                 room.Add(member);
                 return room;
             }
@@ -47,7 +48,7 @@ public sealed class LocalRooms(IRoomBroker broker, RoomTelemetry telemetry)
     }
 
     /// <summary>Removes <paramref name="member"/>; the last one out unsubscribes. Never throws: it runs in cleanup paths.</summary>
-    public async Task LeaveAsync(Room room, ChatConnection member)
+    public async Task LeaveAsync(Room room, Member member)
     {
         await room.Gate.WaitAsync();
         try
@@ -75,6 +76,21 @@ public sealed class LocalRooms(IRoomBroker broker, RoomTelemetry telemetry)
         finally
         {
             room.Gate.Release();
+        }
+    }
+
+    // Runs on the room's subscription, one frame at a time: parse once, then hand to every member.
+    private void Deliver(Room room, ReadOnlyMemory<byte> frame)
+    {
+        if (MessageEnvelope.Read(frame) is not { } e)
+        {
+            telemetry.FrameDropped();
+            return;
+        }
+        var recipients = room.Deliver(e);
+        if (e.Kind == RoomEventKind.Message)
+        {
+            telemetry.MessagesDelivered(recipients);
         }
     }
 

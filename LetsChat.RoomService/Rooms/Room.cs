@@ -1,5 +1,3 @@
-using LetsChat.RoomService.Connections;
-
 namespace LetsChat.RoomService.Rooms;
 
 /// <summary>
@@ -8,7 +6,7 @@ namespace LetsChat.RoomService.Rooms;
 /// </summary>
 public sealed class Room(string name)
 {
-    private ChatConnection[] _members = [];
+    private Member[] _members = [];
 
     public string Name { get; } = name;
 
@@ -21,19 +19,21 @@ public sealed class Room(string name)
     /// <summary>Set when the last member left; a joiner that still holds this instance must look the room up again.</summary>
     internal bool Retired { get; set; }
 
+    public IReadOnlyList<Member> Members => Volatile.Read(ref _members);
+
     public int MemberCount => Volatile.Read(ref _members).Length;
 
-    internal void Add(ChatConnection member) => _members = [.. _members, member];
+    internal void Add(Member member) => _members = [.. _members, member];
 
-    internal void Remove(ChatConnection member) => _members = Array.FindAll(_members, m => m != member);
+    internal void Remove(Member member) => _members = Array.FindAll(_members, m => m != member);
 
-    /// <summary>Hands one message's bytes to every local member: the same bytes, never re-encoded. Returns how many.</summary>
-    public int Deliver(ReadOnlyMemory<byte> frame)
+    /// <summary>Hands one event to every local member; each takes the shared bytes its protocol needs. Returns how many.</summary>
+    public int Deliver(RoomEvent e)
     {
         var members = Volatile.Read(ref _members);
         foreach (var member in members)
         {
-            member.Enqueue(frame);
+            member.Deliver(e);
         }
         return members.Length;
     }

@@ -16,6 +16,7 @@ public sealed class RoomTelemetry
     private readonly Counter<long> _framesRejected;
     private readonly Counter<long> _slowConsumerCloses;
     private readonly Counter<long> _publishFailures;
+    private readonly Counter<long> _framesDropped;
 
     public RoomTelemetry(IMeterFactory meterFactory)
     {
@@ -26,6 +27,7 @@ public sealed class RoomTelemetry
         _framesRejected = meter.CreateCounter<long>("letschat.frames.rejected", "{frame}", "Inbound frames refused, by reason.");
         _slowConsumerCloses = meter.CreateCounter<long>("letschat.connections.slow_consumer_closed", "{connection}", "Sockets closed (1013) because their send queue filled.");
         _publishFailures = meter.CreateCounter<long>("letschat.redis.publish_failures", "{message}", "Publishes Redis did not accept.");
+        _framesDropped = meter.CreateCounter<long>("letschat.redis.frames_dropped", "{frame}", "Frames on a room channel this service could not read (never expected).");
     }
 
     public void ConnectionOpened() => _activeConnections.Add(1);
@@ -41,4 +43,6 @@ public sealed class RoomTelemetry
     public void SlowConsumerClosed() => _slowConsumerCloses.Add(1);
 
     public void PublishFailed() => _publishFailures.Add(1);
+
+    public void FrameDropped() => _framesDropped.Add(1);
 }

@@ -19,7 +19,10 @@ internal sealed class FakeBroker : IRoomBroker
 
     public int MaxActive(string room) { lock (_lock) { return _maxActive.GetValueOrDefault(room); } }
 
-    public Task PublishAsync(string room, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    public Task<PublishResult> PublishAsync(string room, OutgoingMessage message, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("LocalRooms never publishes; tests deliver frames with PublishTransientAsync.");
+
+    public Task PublishTransientAsync(string room, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         if (_subscribers.TryGetValue(room, out var handlers))
         {

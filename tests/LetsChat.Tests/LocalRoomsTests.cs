@@ -1,34 +1,23 @@
-using System.Diagnostics.Metrics;
-using System.Text;
-using LetsChat.RoomService;
-using LetsChat.RoomService.Connections;
 using LetsChat.RoomService.Rooms;
-using LetsChat.RoomService.Telemetry;
-using Microsoft.Extensions.DependencyInjection;
+using static LetsChat.Tests.TestRooms;
 
 namespace LetsChat.Tests;
 
 public class LocalRoomsTests
 {
-    private static readonly RoomTelemetry s_telemetry =
-        new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
-
     private readonly FakeBroker _broker = new();
     private readonly LocalRooms _rooms;
 
-    public LocalRoomsTests() => _rooms = new LocalRooms(_broker, s_telemetry);
-
-    private static ChatConnection NewConnection(int queueCapacity = 16) =>
-        new(new RoomServiceOptions { SendQueueCapacity = queueCapacity }, s_telemetry);
+    public LocalRoomsTests() => _rooms = new LocalRooms(_broker, Telemetry);
 
     [Fact]
     public async Task JoinSubscribesOncePerRoomHoweverManyMembersJoin()
     {
         for (var i = 0; i < 5; i++)
         {
-            await _rooms.JoinAsync("a", NewConnection(), CancellationToken.None);
+            await _rooms.JoinAsync("a", NewMember(), CancellationToken.None);
         }
-        await _rooms.JoinAsync("b", NewConnection(), CancellationToken.None);
+        await _rooms.JoinAsync("b", NewMember(), CancellationToken.None);
 
         Assert.Equal(1, _broker.Active("a"));
         Assert.Equal(1, _broker.Active("b"));
@@ -39,8 +28,8 @@ public class LocalRoomsTests
     [Fact]
     public async Task LeaveUnsubscribesOnlyWhenTheLastMemberLeaves()
     {
-        var first = NewConnection();
-        var second = NewConnection();
+        var first = NewMember();
+        var second = NewMember();
         var room = await _rooms.JoinAsync("a", first, CancellationToken.None);
         await _rooms.JoinAsync("a", second, CancellationToken.None);
 
@@ -55,11 +44,11 @@ public class LocalRoomsTests
     [Fact]
     public async Task JoinAfterTheRoomEmptiedSubscribesAgain()
     {
-        var member = NewConnection();
+        var member = NewMember();
         var room = await _rooms.JoinAsync("a", member, CancellationToken.None);
         await _rooms.LeaveAsync(room, member);
 
-        var again = await _rooms.JoinAsync("a", NewConnection(), CancellationToken.None);
+        var again = await _rooms.JoinAsync("a", NewMember(), CancellationToken.None);
 
         Assert.NotSame(room, again);
         Assert.Equal(1, _broker.Active("a"));
@@ -71,7 +60,7 @@ public class LocalRoomsTests
     {
         var work = Enumerable.Range(0, 200).Select(async _ =>
         {
-            var member = NewConnection();
+            var member = NewMember();
             var room = await _rooms.JoinAsync("busy", member, CancellationToken.None);
             await Task.Yield();
             await _rooms.LeaveAsync(room, member);
@@ -88,46 +77,58 @@ public class LocalRoomsTests
     {
         _broker.FailSubscribe = new InvalidOperationException("redis down");
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => _rooms.JoinAsync("a", NewConnection(), CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _rooms.JoinAsync("a", NewMember(), CancellationToken.None));
 
         Assert.Equal(0, _rooms.Count);
         _broker.FailSubscribe = null;
-        await _rooms.JoinAsync("a", NewConnection(), CancellationToken.None);
+        await _rooms.JoinAsync("a", NewMember(), CancellationToken.None);
         Assert.Equal(1, _broker.Active("a"));
     }
 
     [Fact]
-    public async Task PublishedBytesReachEveryMemberOfTheRoomOnly()
+    public async Task PublishedFramesReachEveryMemberOfTheRoomOnly()
     {
-        var inRoom = new[] { NewConnection(), NewConnection(), NewConnection() };
-        var elsewhere = NewConnection();
+        var inRoom = new[] { NewMember(), NewMember(), NewMember() };
+        var elsewhere = NewMember();
         foreach (var member in inRoom)
         {
             await _rooms.JoinAsync("a", member, CancellationToken.None);
         }
         await _rooms.JoinAsync("b", elsewhere, CancellationToken.None);
 
-        await _broker.PublishAsync("a", Encoding.UTF8.GetBytes("""{"message":"hi"}"""), CancellationToken.None);
+        await _broker.PublishTransientAsync("a", MessageFrame(1, "hello"), CancellationToken.None);
 
-        Assert.All(inRoom, member => Assert.Equal(1, member.PendingFrames));
-        Assert.Equal(0, elsewhere.PendingFrames);
+        Assert.All(inRoom, member => Assert.Equal(["""{"message":"hello"}"""], Drain(member)));
+        Assert.Empty(Drain(elsewhere));
     }
 
     [Fact]
     public async Task AMemberWhoseQueueFillsIsClosedWith1013AndOthersKeepReceiving()
     {
-        var slow = NewConnection(queueCapacity: 2);
-        var healthy = NewConnection(queueCapacity: 16);
+        var slow = NewMember(queueCapacity: 2);
+        var healthy = NewMember(queueCapacity: 16);
         await _rooms.JoinAsync("a", slow, CancellationToken.None);
         await _rooms.JoinAsync("a", healthy, CancellationToken.None);
 
-        for (var i = 0; i < 3; i++)
+        for (var seq = 1; seq <= 3; seq++)
         {
-            await _broker.PublishAsync("a", new byte[] { (byte)i }, CancellationToken.None);
+            await _broker.PublishTransientAsync("a", MessageFrame(seq), CancellationToken.None);
         }
 
-        Assert.Equal(1013, (int?)slow.CloseStatus);
-        Assert.Null(healthy.CloseStatus);
-        Assert.Equal(3, healthy.PendingFrames);
+        Assert.Equal(1013, (int?)slow.Connection.CloseStatus);
+        Assert.Null(healthy.Connection.CloseStatus);
+        Assert.Equal(3, healthy.Connection.PendingFrames);
+    }
+
+    [Fact]
+    public async Task AnUnreadableFrameIsDroppedWithoutReachingMembers()
+    {
+        var member = NewMember();
+        await _rooms.JoinAsync("a", member, CancellationToken.None);
+
+        await _broker.PublishTransientAsync("a", "not json"u8.ToArray(), CancellationToken.None);
+        await _broker.PublishTransientAsync("a", MessageFrame(1, "after"), CancellationToken.None);
+
+        Assert.Equal(["""{"message":"after"}"""], Drain(member));
     }
 }

@@ -1,0 +1,88 @@
+-- Who is in a room, across replicas. Each socket is one entry that its replica refreshes by
+-- heartbeat; entries not refreshed expire, so a crashed replica's members leave by themselves.
+-- Joins and leaves are published per user (a user with two tabs joins once, leaves once).
+--
+-- KEYS[1] letschat:{room}:presence  sorted set: score = expiry (ms), member = "<user id> <connection id>"
+-- KEYS[2] letschat:{room}:users     hash: user id -> number of live entries
+-- KEYS[3] letschat:{room}:names     hash: user id -> user JSON {"id":..,"name":..}
+-- ARGV[1] operation: join | leave | heartbeat | members
+-- ARGV[2] now (ms)
+-- ARGV[3] expiry for entries written now (ms)
+-- ARGV[4] pub/sub channel for join/leave events
+-- join:      ARGV[5] entry, ARGV[6] user JSON
+-- leave:     ARGV[5] entry
+-- heartbeat: ARGV[5..] pairs of entry, user JSON: this replica's live entries
+-- members:   (nothing)  returns the user JSON of every live user
+-- Keys live a little longer than entries, so an abandoned room cleans itself up.
+
+local now, expiry, channel = tonumber(ARGV[2]), ARGV[3], ARGV[4]
+
+local function event(kind, user_json)
+  redis.call('PUBLISH', channel, '{"type":"presence","event":"' .. kind .. '","user":' .. user_json .. '}')
+end
+
+local function drop_entry(entry, user_id)
+  if redis.call('ZREM', KEYS[1], entry) == 0 then
+    return
+  end
+  if redis.call('HINCRBY', KEYS[2], user_id, -1) <= 0 then
+    local user_json = redis.call('HGET', KEYS[3], user_id)
+    redis.call('HDEL', KEYS[2], user_id)
+    redis.call('HDEL', KEYS[3], user_id)
+    if user_json then
+      event('leave', user_json)
+    end
+  end
+end
+
+local function reap()
+  local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+  for _, entry in ipairs(expired) do
+    drop_entry(entry, string.match(entry, '^(%S+)'))
+  end
+end
+
+local function keep_keys()
+  for i = 1, 3 do
+    redis.call('PEXPIREAT', KEYS[i], expiry + 60000)
+  end
+end
+
+-- Adds (or refreshes) an entry; a user's first live entry announces the join.
+local function add_entry(entry, user_json)
+  local user_id = string.match(entry, '^(%S+)')
+  if redis.call('ZADD', KEYS[1], expiry, entry) == 1 then
+    redis.call('HSET', KEYS[3], user_id, user_json)
+    if redis.call('HINCRBY', KEYS[2], user_id, 1) == 1 then
+      event('join', user_json)
+    end
+  end
+end
+
+local op = ARGV[1]
+if op == 'join' then
+  reap()
+  add_entry(ARGV[5], ARGV[6])
+  keep_keys()
+  return 1
+elseif op == 'leave' then
+  drop_entry(ARGV[5], string.match(ARGV[5], '^(%S+)'))
+  return 1
+elseif op == 'heartbeat' then
+  -- Refresh first, then reap: a late heartbeat revives its entries instead of bouncing them.
+  -- An entry that was reaped meanwhile (a replica paused past the TTL) is re-added and re-announced.
+  for i = 5, #ARGV, 2 do
+    add_entry(ARGV[i], ARGV[i + 1])
+  end
+  reap()
+  keep_keys()
+  return 1
+elseif op == 'members' then
+  reap()
+  local users = redis.call('HKEYS', KEYS[2])
+  if #users == 0 then
+    return {}
+  end
+  return redis.call('HMGET', KEYS[3], unpack(users))
+end
+return redis.error_reply('unknown presence operation ' .. tostring(op))

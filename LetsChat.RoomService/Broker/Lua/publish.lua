@@ -1,0 +1,47 @@
+-- Appends one chat message to a room's log and publishes it, atomically: a message is never
+-- delivered without being in history, nor in history without being delivered.
+--
+-- KEYS[1] letschat:{room}:seq    INCR counter: the last seq handed out
+-- KEYS[2] letschat:{room}:log    sorted set: score = seq, member = the message frame (JSON)
+-- KEYS[3] letschat:{room}:epoch  string: the id of this incarnation of the room's log
+-- KEYS[4] letschat:{room}:ids    sorted set: score = seq, member = "<user id> <client id>" (dedupe)
+-- ARGV[1] pub/sub channel
+-- ARGV[2] a fresh random epoch, used only if the room has none (new room, or Redis lost it)
+-- ARGV[3] dedupe key "<user id> <client id>", or "" for none (seed clients)
+-- ARGV[4] frame head, e.g. {"type":"message","room":"lobby"
+-- ARGV[5] frame tail, e.g. ,"id":"c1","user":{...},"text":"hi","ts":1764500000000}
+-- ARGV[6] how many messages the log keeps
+-- ARGV[7] retention in seconds: an idle room's keys expire after this
+-- Returns {epoch, seq, duplicate (0|1)}.
+
+local epoch = redis.call('GET', KEYS[3])
+if not epoch then
+  -- A new incarnation: whatever is left of an old one must not mix with it.
+  epoch = ARGV[2]
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
+  redis.call('SET', KEYS[3], epoch)
+end
+
+if ARGV[3] ~= '' then
+  local existing = redis.call('ZSCORE', KEYS[4], ARGV[3])
+  if existing then
+    return {epoch, tonumber(existing), 1}
+  end
+end
+
+local seq = redis.call('INCR', KEYS[1])
+local frame = ARGV[4] .. ',"epoch":"' .. epoch .. '","seq":' .. seq .. ARGV[5]
+local keep = tonumber(ARGV[6])
+
+redis.call('ZADD', KEYS[2], seq, frame)
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(keep + 1))
+if ARGV[3] ~= '' then
+  redis.call('ZADD', KEYS[4], seq, ARGV[3])
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', seq - keep)
+end
+for i = 1, 4 do
+  redis.call('EXPIRE', KEYS[i], ARGV[7])
+end
+
+redis.call('PUBLISH', ARGV[1], frame)
+return {epoch, seq, 0}

@@ -1,0 +1,55 @@
+-- Reads a room's log, with the epoch and bounds the reader needs to tell whether it missed anything.
+--
+-- KEYS[1] letschat:{room}:seq, KEYS[2] letschat:{room}:log, KEYS[3] letschat:{room}:epoch, KEYS[4] letschat:{room}:ids
+-- ARGV[1] mode: "latest" (the last ARGV[3]), "after" (seq > ARGV[2], at most ARGV[3]),
+--               "before" (the last ARGV[3] with seq < ARGV[2])
+-- ARGV[2] seq bound (ignored for "latest")
+-- ARGV[3] limit
+-- ARGV[4] a fresh random epoch to create the room's log with when it has none, or "" to only read
+-- ARGV[5] retention in seconds (applies when an epoch is created)
+-- Returns {epoch or "", last seq, first seq kept (last + 1 when empty), more (0|1), frame...}
+-- frames in ascending seq order.
+
+local epoch = redis.call('GET', KEYS[3])
+if not epoch then
+  if ARGV[4] == '' then
+    return {'', 0, 1, 0}
+  end
+  epoch = ARGV[4]
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
+  redis.call('SET', KEYS[3], epoch, 'EX', ARGV[5])
+end
+
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+local first = last + 1
+local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+if oldest[2] then
+  first = tonumber(oldest[2])
+end
+
+local mode, bound, limit = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local frames
+local more = 0
+if mode == 'latest' then
+  frames = redis.call('ZRANGE', KEYS[2], -limit, -1)
+  if redis.call('ZCARD', KEYS[2]) > limit then more = 1 end
+elseif mode == 'after' then
+  frames = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. bound, '+inf', 'LIMIT', 0, limit)
+  if #frames == limit and redis.call('ZCOUNT', KEYS[2], '(' .. bound, '+inf') > limit then more = 1 end
+else
+  local newest_first = redis.call('ZREVRANGEBYSCORE', KEYS[2], '(' .. bound, '-inf', 'LIMIT', 0, limit + 1)
+  if #newest_first > limit then
+    more = 1
+    newest_first[#newest_first] = nil
+  end
+  frames = {}
+  for i = #newest_first, 1, -1 do
+    frames[#frames + 1] = newest_first[i]
+  end
+end
+
+local result = {epoch, last, first, more}
+for i = 1, #frames do
+  result[#result + 1] = frames[i]
+end
+return result

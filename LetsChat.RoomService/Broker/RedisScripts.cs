@@ -1,0 +1,22 @@
+namespace LetsChat.RoomService.Broker;
+
+/// <summary>
+/// The Lua scripts (Broker/Lua/*.lua, embedded). StackExchange.Redis sends each with EVAL once
+/// and EVALSHA after that, per server.
+/// </summary>
+internal static class RedisScripts
+{
+    public static string Publish { get; } = Load("publish.lua");
+
+    public static string Read { get; } = Load("read.lua");
+
+    public static string Presence { get; } = Load("presence.lua");
+
+    private static string Load(string name)
+    {
+        using var stream = typeof(RedisScripts).Assembly.GetManifestResourceStream($"LetsChat.Lua.{name}")
+            ?? throw new InvalidOperationException($"Lua script {name} is not embedded.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

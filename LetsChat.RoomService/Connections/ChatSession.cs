@@ -1,0 +1,216 @@
+using System.Net.WebSockets;
+using LetsChat.RoomService.Broker;
+using LetsChat.RoomService.History;
+using LetsChat.RoomService.Protocol;
+using LetsChat.RoomService.Rooms;
+using LetsChat.RoomService.Telemetry;
+
+namespace LetsChat.RoomService.Connections;
+
+/// <summary>Where a v1 client left off: its last (epoch, seq), from the upgrade's query string.</summary>
+public sealed record ResumePoint(string Epoch, long AfterSeq);
+
+/// <summary>
+/// The protocol side of one socket: what to send when it starts, and what to do with each frame
+/// it sends. Seed and v1 share the publish path; v1 adds acks, history, catch-up and typing.
+/// </summary>
+public sealed partial class ChatSession(
+    string room,
+    Member member,
+    string replica,
+    IRoomBroker broker,
+    IRoomHistory history,
+    Presence.IRoomPresence presence,
+    RoomServiceOptions options,
+    RoomTelemetry telemetry,
+    TimeProvider clock,
+    ILogger logger)
+{
+    private ChatConnection Connection => member.Connection;
+
+    /// <summary>
+    /// v1 only: welcome, then the recent history, the missed messages (resume) or a reset, then live.
+    /// The member has been subscribed since before the upgrade, so nothing falls between the log
+    /// read here and the live events held meanwhile.
+    /// </summary>
+    public async Task StartAsync(ResumePoint? resume, CancellationToken cancellationToken)
+    {
+        var page = resume is null
+            ? await history.LatestAsync(room, options.JoinHistory, create: true, cancellationToken)
+            : await history.AfterAsync(room, resume.AfterSeq, options.HistoryLength, create: true, cancellationToken);
+        var epoch = page.Epoch!; // create: true guarantees one
+        var members = await presence.MembersAsync(room, cancellationToken);
+
+        // The client can resume only from a place this log still covers: same epoch, no trimmed gap, not ahead.
+        var resumed = resume is not null && resume.Epoch == epoch && resume.AfterSeq >= page.FirstSeq - 1 && resume.AfterSeq <= page.LastSeq;
+        var limits = new Limits(options.MaxMessageChars, options.MaxFrameBytes, options.HistoryPageMax, options.TypingIntervalMilliseconds);
+        await Connection.EnqueueAsync(V1Frames.Welcome(new WelcomeFrame(room, epoch, page.LastSeq, member.User, replica, resumed, limits)));
+        await Connection.EnqueueAsync(V1Frames.Presence(members));
+
+        if (resumed)
+        {
+            foreach (var message in page.Messages)
+            {
+                await Connection.EnqueueAsync(message);
+            }
+        }
+        else
+        {
+            var recent = resume is null ? page : await history.LatestAsync(room, options.JoinHistory, create: true, cancellationToken);
+            var frame = resume is null
+                ? V1Frames.History("history", recent.Epoch, recent.Messages, recent.More)
+                : V1Frames.History("reset", recent.Epoch, recent.Messages, recent.More,
+                    reason: resume.Epoch != epoch ? "epoch_changed" : "gap_too_old");
+            await Connection.EnqueueAsync(frame);
+            page = recent;
+        }
+        member.GoLive(page.Epoch, page.LastSeq);
+    }
+
+    /// <summary>One complete text frame from the client.</summary>
+    public Task OnFrameAsync(ReadOnlyMemory<byte> frame) =>
+        member.Protocol == ChatProtocolKind.Seed ? OnSeedFrameAsync(frame) : OnV1FrameAsync(frame);
+
+    private async Task OnSeedFrameAsync(ReadOnlyMemory<byte> frame)
+    {
+        if (!SeedProtocol.TryParseSend(frame.Span, out var text, out var error))
+        {
+            Connection.Reject(WebSocketCloseStatus.InvalidPayloadData, "invalid_json", error);
+            return;
+        }
+        if (text.Length > options.MaxMessageChars)
+        {
+            Connection.Reject(WebSocketCloseStatus.MessageTooBig, "too_long", $"Messages are limited to {options.MaxMessageChars} characters.");
+            return;
+        }
+        if (await TryPublishAsync(text, clientId: null) is null)
+        {
+            // Seed clients have no error frame: close, so the client knows its message did not go.
+            Connection.RequestClose(CloseCodes.TryAgainLater, "Chat is unavailable right now; try again.");
+        }
+    }
+
+    private async Task OnV1FrameAsync(ReadOnlyMemory<byte> bytes)
+    {
+        if (V1Frames.Parse(bytes.Span) is not { } frame)
+        {
+            Connection.Reject(WebSocketCloseStatus.InvalidPayloadData, "invalid_json", "Expected a JSON object frame (see docs/protocol.md).");
+            return;
+        }
+        switch (frame.Type)
+        {
+            case "send":
+                await SendAsync(frame);
+                break;
+            case "history":
+                await HistoryAsync(frame);
+                break;
+            case "typing":
+                if (member.TryTyping(TimeSpan.FromMilliseconds(options.TypingIntervalMilliseconds), clock.GetUtcNow().Ticks))
+                {
+                    await TryAsync(() => broker.PublishTransientAsync(room, V1Frames.Typing(member.User), CancellationToken.None));
+                }
+                break;
+            default:
+                await ErrorAsync("unknown_type", $"Unknown frame type '{Truncate(frame.Type)}'; expected send, history or typing.", null);
+                break;
+        }
+    }
+
+    private async Task SendAsync(ClientFrame frame)
+    {
+        if (!V1Frames.IsValidClientId(frame.Id))
+        {
+            await ErrorAsync("invalid_id", $"A send needs an id of 1 to {V1Frames.MaxClientIdLength} letters, digits, '-', '_', '.' or ':'.", null);
+            return;
+        }
+        var problem = frame.Text switch
+        {
+            null => ("invalid_text", "A send needs a string \"text\"."),
+            { } t when string.IsNullOrWhiteSpace(t) => ("empty_text", "The message is empty."),
+            { Length: var n } when n > options.MaxMessageChars => ("text_too_long", $"Messages are limited to {options.MaxMessageChars} characters."),
+            _ => default((string, string)?),
+        };
+        if (problem is var (code, message))
+        {
+            await ErrorAsync(code, message, frame.Id);
+            return;
+        }
+
+        if (await TryPublishAsync(frame.Text!, frame.Id) is { } result)
+        {
+            await Connection.EnqueueAsync(V1Frames.Ack(new AckFrame(frame.Id!, result.Epoch, result.Seq, result.Duplicate)));
+        }
+        else
+        {
+            // Never acknowledged: the client keeps it pending and retries with the same id.
+            await ErrorAsync("unavailable", "Chat is unavailable right now; retry with the same id.", frame.Id);
+        }
+    }
+
+    private async Task HistoryAsync(ClientFrame frame)
+    {
+        var limit = frame.Limit ?? options.JoinHistory;
+        if (limit < 1 || limit > options.HistoryPageMax)
+        {
+            await ErrorAsync("invalid_limit", $"limit must be from 1 to {options.HistoryPageMax}.", null);
+            return;
+        }
+        if (frame.Before is < 1)
+        {
+            await ErrorAsync("invalid_before", "before must be a message seq (from 1).", null);
+            return;
+        }
+        var before = frame.Before ?? long.MaxValue;
+        HistoryPage? page = null;
+        await TryAsync(async () => page = await history.BeforeAsync(room, before, limit, CancellationToken.None));
+        await Connection.EnqueueAsync(page is null
+            ? V1Frames.Error("unavailable", "History is unavailable right now; try again.")
+            : V1Frames.History("history", page.Epoch, page.Messages, page.More, frame.Before));
+    }
+
+    private async Task<PublishResult?> TryPublishAsync(string text, string? clientId)
+    {
+        try
+        {
+            var result = await broker.PublishAsync(room, new OutgoingMessage(member.User, clientId, text, clock.GetUtcNow()), CancellationToken.None);
+            if (!result.Duplicate)
+            {
+                telemetry.MessagePublished();
+            }
+            return result;
+        }
+        catch (Exception ex)
+        {
+            telemetry.PublishFailed();
+            LogPublishFailed(logger, ex);
+            return null;
+        }
+    }
+
+    private async Task TryAsync(Func<Task> redisCall)
+    {
+        try
+        {
+            await redisCall();
+        }
+        catch (Exception ex)
+        {
+            LogRedisCallFailed(logger, ex);
+        }
+    }
+
+    private async Task ErrorAsync(string code, string message, string? id)
+    {
+        telemetry.FrameRejected(code);
+        await Connection.EnqueueAsync(V1Frames.Error(code, message, id));
+    }
+
+    private static string Truncate(string? value) => value is null ? "" : value.Length <= 32 ? value : value[..32] + "…";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing to Redis failed")]
+    private static partial void LogPublishFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A Redis call failed")]
+    private static partial void LogRedisCallFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,25 @@
+namespace LetsChat.RoomService.History;
+
+/// <summary>
+/// A room's kept messages (the last HistoryLength), in seq order. Reads never block publishes.
+/// Pass <c>create: true</c> when a member is joining: a room without a log gets its epoch then,
+/// so the member can tell later whether the log it saw is the one that still exists.
+/// </summary>
+public interface IRoomHistory
+{
+    /// <summary>The newest <paramref name="limit"/> messages.</summary>
+    Task<HistoryPage> LatestAsync(string room, int limit, bool create, CancellationToken cancellationToken);
+
+    /// <summary>Messages with seq greater than <paramref name="afterSeq"/>, oldest first, at most <paramref name="limit"/>.</summary>
+    Task<HistoryPage> AfterAsync(string room, long afterSeq, int limit, bool create, CancellationToken cancellationToken);
+
+    /// <summary>The newest <paramref name="limit"/> messages with seq less than <paramref name="beforeSeq"/>, oldest first.</summary>
+    Task<HistoryPage> BeforeAsync(string room, long beforeSeq, int limit, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// A slice of the log. <see cref="LastSeq"/> is the room's newest seq when it was read and
+/// <see cref="FirstSeq"/> the oldest kept (<c>LastSeq + 1</c> when empty). <see cref="Epoch"/> is
+/// null for a room that has never had a log. <see cref="More"/>: older (or newer, for after) messages exist.
+/// </summary>
+public sealed record HistoryPage(string? Epoch, long LastSeq, long FirstSeq, bool More, IReadOnlyList<ReadOnlyMemory<byte>> Messages);

@@ -1,0 +1,35 @@
+using LetsChat.RoomService.Broker;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace LetsChat.RoomService.History;
+
+/// <summary>History from the room's sorted set, read with read.lua (epoch, bounds and slice in one step).</summary>
+public sealed class RedisRoomHistory(IConnectionMultiplexer redis, IOptions<RoomServiceOptions> options) : IRoomHistory
+{
+    public Task<HistoryPage> LatestAsync(string room, int limit, bool create, CancellationToken cancellationToken) =>
+        ReadAsync(room, "latest", 0, limit, create, cancellationToken);
+
+    public Task<HistoryPage> AfterAsync(string room, long afterSeq, int limit, bool create, CancellationToken cancellationToken) =>
+        ReadAsync(room, "after", afterSeq, limit, create, cancellationToken);
+
+    public Task<HistoryPage> BeforeAsync(string room, long beforeSeq, int limit, CancellationToken cancellationToken) =>
+        ReadAsync(room, "before", beforeSeq, limit, create: false, cancellationToken);
+
+    private async Task<HistoryPage> ReadAsync(string room, string mode, long bound, int limit, bool create, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(
+            RedisScripts.Read,
+            RedisKeys.Log(room),
+            [mode, bound, limit, create ? RedisRoomBroker.NewEpoch() : "", options.Value.RetentionSeconds]))!;
+
+        var epoch = (string)result[0]!;
+        var messages = new ReadOnlyMemory<byte>[result.Length - 4];
+        for (var i = 4; i < result.Length; i++)
+        {
+            messages[i - 4] = (byte[])result[i]!;
+        }
+        return new HistoryPage(epoch.Length == 0 ? null : epoch, (long)result[1], (long)result[2], (long)result[3] == 1, messages);
+    }
+}

@@ -1,0 +1,16 @@
+using System.Text.Json.Serialization;
+
+namespace LetsChat.RoomService.Identity;
+
+/// <summary>Who sent a message, as the server knows them. Clients never supply this.</summary>
+public sealed record ChatUser(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("name")] string Name)
+{
+    public const string AnonymousName = "anonymous";
+
+    /// <summary>A client without a session: one identity per socket, so presence can still count it.</summary>
+    public static ChatUser Anonymous(string connectionId) => new($"anon-{connectionId}", AnonymousName);
+
+    public static string NewId() => $"u_{Guid.NewGuid():N}"[..18];
+}

@@ -1,0 +1,35 @@
+using LetsChat.RoomService.Identity;
+
+namespace LetsChat.RoomService.Presence;
+
+/// <summary>
+/// Who is in each room, across replicas. Every socket is an entry its replica keeps alive by
+/// heartbeat; an entry not refreshed within the TTL is dropped by whichever replica next looks,
+/// so a crashed replica's members leave by themselves. A user's first entry in a room publishes a
+/// join, their last a leave (several tabs are one member).
+/// </summary>
+public interface IRoomPresence
+{
+    Task JoinAsync(string room, PresenceEntry entry, CancellationToken cancellationToken);
+
+    Task LeaveAsync(string room, PresenceEntry entry, CancellationToken cancellationToken);
+
+    /// <summary>Refreshes this replica's entries in <paramref name="room"/> and drops expired ones.</summary>
+    Task HeartbeatAsync(string room, IReadOnlyList<PresenceEntry> entries, CancellationToken cancellationToken);
+
+    /// <summary>The room's live users, each once.</summary>
+    Task<IReadOnlyList<ChatUser>> MembersAsync(string room, CancellationToken cancellationToken);
+
+    /// <summary>Rooms with live members, most members first, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<RoomSummary>> ActiveRoomsAsync(int limit, CancellationToken cancellationToken);
+}
+
+/// <summary>One socket's presence: the user and the socket's id.</summary>
+public sealed record PresenceEntry(ChatUser User, string ConnectionId)
+{
+    public string Key => $"{User.Id} {ConnectionId}";
+}
+
+public sealed record RoomSummary(
+    [property: System.Text.Json.Serialization.JsonPropertyName("room")] string Room,
+    [property: System.Text.Json.Serialization.JsonPropertyName("members")] long Members);

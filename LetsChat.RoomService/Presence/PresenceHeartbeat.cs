@@ -1,0 +1,37 @@
+using LetsChat.RoomService.Rooms;
+using Microsoft.Extensions.Options;
+
+namespace LetsChat.RoomService.Presence;
+
+/// <summary>
+/// Keeps this replica's members present: every third of the TTL, refreshes each local room's
+/// entries (and drops other replicas' expired ones, announcing their leaves).
+/// </summary>
+public sealed partial class PresenceHeartbeat(
+    LocalRooms rooms, IRoomPresence presence, IOptions<RoomServiceOptions> options, ILogger<PresenceHeartbeat> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.HeartbeatInterval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            foreach (var room in rooms.All)
+            {
+                var entries = room.Members.Select(m => m.Presence).ToArray();
+                try
+                {
+                    await presence.HeartbeatAsync(room.Name, entries, stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // Redis away: entries will expire and come back with the next beat after it returns.
+                    LogHeartbeatFailed(logger, room.Name, ex);
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Presence heartbeat for room {Room} failed")]
+    private static partial void LogHeartbeatFailed(ILogger logger, string room, Exception exception);
+}

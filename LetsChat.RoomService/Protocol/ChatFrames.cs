@@ -1,0 +1,102 @@
+using System.Text.Json.Serialization;
+using LetsChat.RoomService.Identity;
+
+namespace LetsChat.RoomService.Protocol;
+
+// The letschat.v1 frames, as records. docs/protocol.md has one example of each.
+// New fields go at the end; clients ignore fields they do not know.
+
+/// <summary>Any client frame. Which fields matter depends on <see cref="Type"/>.</summary>
+public sealed record ClientFrame(
+    [property: JsonPropertyName("type")] string? Type,
+    [property: JsonPropertyName("id")] string? Id,
+    [property: JsonPropertyName("text")] string? Text,
+    [property: JsonPropertyName("before")] long? Before,
+    [property: JsonPropertyName("limit")] int? Limit);
+
+/// <summary>The part of a stored message that C# writes; Redis adds epoch and seq (see publish.lua).</summary>
+internal sealed record MessageTail(
+    [property: JsonPropertyName("id"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Id,
+    [property: JsonPropertyName("user")] ChatUser User,
+    [property: JsonPropertyName("text")] string Text,
+    [property: JsonPropertyName("ts")] long Timestamp);
+
+/// <summary>What a replica reads from each Redis message: just enough to route it.</summary>
+internal sealed record EnvelopeView(
+    [property: JsonPropertyName("type")] string? Type,
+    [property: JsonPropertyName("epoch")] string? Epoch,
+    [property: JsonPropertyName("seq")] long Seq,
+    [property: JsonPropertyName("text")] string? Text,
+    [property: JsonPropertyName("user")] EnvelopeUser? User);
+
+internal sealed record EnvelopeUser([property: JsonPropertyName("id")] string? Id);
+
+public sealed record WelcomeFrame(
+    [property: JsonPropertyName("room")] string Room,
+    [property: JsonPropertyName("epoch")] string Epoch,
+    [property: JsonPropertyName("seq")] long Seq,
+    [property: JsonPropertyName("user")] ChatUser User,
+    [property: JsonPropertyName("replica")] string Replica,
+    [property: JsonPropertyName("resumed")] bool Resumed,
+    [property: JsonPropertyName("limits")] Limits Limits)
+{
+    [JsonPropertyName("type")]
+    [JsonPropertyOrder(-1)]
+    public string Type => "welcome";
+}
+
+public sealed record Limits(
+    [property: JsonPropertyName("maxMessageChars")] int MaxMessageChars,
+    [property: JsonPropertyName("maxFrameBytes")] int MaxFrameBytes,
+    [property: JsonPropertyName("historyPageMax")] int HistoryPageMax,
+    [property: JsonPropertyName("typingIntervalMs")] int TypingIntervalMs);
+
+public sealed record AckFrame(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("epoch")] string Epoch,
+    [property: JsonPropertyName("seq")] long Seq,
+    [property: JsonPropertyName("duplicate")] bool Duplicate)
+{
+    [JsonPropertyName("type")]
+    [JsonPropertyOrder(-1)]
+    public string Type => "ack";
+}
+
+public sealed record ErrorFrame(
+    [property: JsonPropertyName("code")] string Code,
+    [property: JsonPropertyName("message")] string Message,
+    [property: JsonPropertyName("id"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Id)
+{
+    [JsonPropertyName("type")]
+    [JsonPropertyOrder(-1)]
+    public string Type => "error";
+}
+
+public sealed record TypingFrame([property: JsonPropertyName("user")] ChatUser User)
+{
+    [JsonPropertyName("type")]
+    [JsonPropertyOrder(-1)]
+    public string Type => "typing";
+}
+
+public sealed record PresenceFrame(
+    [property: JsonPropertyName("event")] string Event,
+    [property: JsonPropertyName("members")] IReadOnlyList<ChatUser> Members)
+{
+    [JsonPropertyName("type")]
+    [JsonPropertyOrder(-1)]
+    public string Type => "presence";
+}
+
+[JsonSerializable(typeof(ClientFrame))]
+[JsonSerializable(typeof(MessageTail))]
+[JsonSerializable(typeof(EnvelopeView))]
+[JsonSerializable(typeof(WelcomeFrame))]
+[JsonSerializable(typeof(AckFrame))]
+[JsonSerializable(typeof(ErrorFrame))]
+[JsonSerializable(typeof(TypingFrame))]
+[JsonSerializable(typeof(PresenceFrame))]
+[JsonSerializable(typeof(ChatUser))]
+[JsonSerializable(typeof(SeedInbound))]
+[JsonSerializable(typeof(SeedOutbound))]
+internal sealed partial class ProtocolJsonContext : JsonSerializerContext;

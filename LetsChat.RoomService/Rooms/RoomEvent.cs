@@ -1,0 +1,21 @@
+namespace LetsChat.RoomService.Rooms;
+
+public enum RoomEventKind
+{
+    Message,
+    Presence,
+    Typing,
+}
+
+/// <summary>
+/// One frame from the room's channel, read once per replica. <see cref="Frame"/> is what v1
+/// sockets get; <see cref="SeedFrame"/> (messages only) is what seed sockets get. Both are shared
+/// by every recipient on this replica.
+/// </summary>
+public sealed record RoomEvent(
+    RoomEventKind Kind,
+    string? Epoch,
+    long Seq,
+    string? SenderId,
+    ReadOnlyMemory<byte> Frame,
+    byte[]? SeedFrame);

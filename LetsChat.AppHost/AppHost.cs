@@ -6,6 +6,7 @@ var rooms = builder.AddProject<Projects.LetsChat_RoomService>("rooms")
     .WithHttpEndpoint()
     .WithHttpHealthCheck("/health")
     .WithReplicas(2)
+    .WithRoomSettings()
     .WithReference(redis)
     .WaitFor(redis);
 

@@ -45,10 +45,13 @@ internal static class Extensions
                 GarnetHostPath(),
                 "--port", resource.Endpoint.Property(EndpointProperty.TargetPort),
                 "--bind", "127.0.0.1",
-                // Garnet's defaults reserve gigabytes; a chat needs little. Lua is off unless asked for.
+                // Garnet's defaults reserve gigabytes; a chat needs little.
                 "-m", "256m",
                 "-i", "16m",
+                // Lua is off unless asked for, and not atomic unless asked for: without transaction
+                // mode two publish scripts interleave, and seq order stops matching delivery order.
                 "--lua",
+                "--lua-transaction-mode",
             ]),
             _ => throw new InvalidOperationException($"Unexpected Redis mode {choice.Mode}."),
         };
@@ -84,6 +87,22 @@ internal static class Extensions
         typeof(Extensions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .FirstOrDefault(a => a.Key == "LetsChat.GarnetHostPath")?.Value
         ?? throw new InvalidOperationException("The AppHost was built without the Garnet host's path.");
+
+    /// <summary>
+    /// Passes the AppHost's <c>LetsChat:Rooms:*</c> settings (e.g. <c>--LetsChat:Rooms:PresenceTtlSeconds=6</c>)
+    /// to the room service, so one place tunes the whole app for a run or a test.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithRoomSettings(this IResourceBuilder<ProjectResource> rooms)
+    {
+        foreach (var setting in rooms.ApplicationBuilder.Configuration.GetSection("LetsChat:Rooms").AsEnumerable(makePathsRelative: true))
+        {
+            if (setting.Value is not null)
+            {
+                rooms.WithEnvironment($"LetsChat__Rooms__{setting.Key.Replace(":", "__")}", setting.Value);
+            }
+        }
+        return rooms;
+    }
 
     /// <summary>
     /// The one public endpoint. <c>LetsChat:GatewayPort</c> (default 8080) fixes its port so the

@@ -63,11 +63,25 @@ public sealed class BadFrameTests(ServerRedisApp app)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await using var client = await ChatClient.ConnectAsync(app.WebSocketUri($"max-{Guid.NewGuid():N}"), cts.Token);
-        var text = new string('x', 16 * 1024 - """{"message":""}""".Length);
+        // 4,000 three-byte characters (the longest message allowed), padded with an ignored field to exactly 16,384 bytes.
+        var text = new string('\u2713', 4000);
+        var frame = $$"""{"message":"{{text}}","pad":"{{new string('x', 16 * 1024 - 12_000 - """{"message":"","pad":""}""".Length)}}"}""";
+        Assert.Equal(16 * 1024, Encoding.UTF8.GetByteCount(frame));
 
-        await client.SendRawAsync(Encoding.UTF8.GetBytes($$"""{"message":"{{text}}"}"""), WebSocketMessageType.Text, cts.Token);
+        await client.SendRawAsync(Encoding.UTF8.GetBytes(frame), WebSocketMessageType.Text, cts.Token);
 
         Assert.Equal(text, await client.ReceiveMessageAsync(cts.Token));
+    }
+
+    [Fact]
+    public async Task MessageLongerThan4000CharactersIsRefusedWith1009()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var client = await ChatClient.ConnectAsync(app.WebSocketUri($"long-{Guid.NewGuid():N}"), cts.Token);
+
+        await client.SendAsync(new string('x', 4001), cts.Token);
+
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, await client.ReceiveCloseAsync(cts.Token));
     }
 
     private static byte[] OversizeFrame() =>

@@ -15,8 +15,9 @@ public static class DisplayName
         {
             return "A name is required.";
         }
-        // Count what a reader sees (an emoji with modifiers is one), but cap the UTF-16 length too.
-        if (new StringInfo(name).LengthInTextElements > MaxLength || name.Length > MaxLength * 4)
+        // Count what a reader sees (an emoji with modifiers is one), but cap the UTF-16 length too:
+        // 8 code units per character is room for skin tones and joined emoji, and still bounded.
+        if (new StringInfo(name).LengthInTextElements > MaxLength || name.Length > MaxLength * 8)
         {
             return $"A name is at most {MaxLength} characters.";
         }

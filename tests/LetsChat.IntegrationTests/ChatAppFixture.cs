@@ -11,7 +11,7 @@ namespace LetsChat.IntegrationTests;
 /// The whole AppHost, started once per test collection, with one Redis mode. The gateway gets a
 /// random port; tests reach everything through it, as a browser would.
 /// </summary>
-public abstract class ChatAppFixture(string redisMode) : IAsyncLifetime
+public abstract class ChatAppFixture(string redisMode, params string[] settings) : IAsyncLifetime
 {
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromMinutes(3);
 
@@ -23,6 +23,9 @@ public abstract class ChatAppFixture(string redisMode) : IAsyncLifetime
 
     public Uri Gateway { get; private set; } = null!;
 
+    /// <summary>A short history window, so tests can push a client past it with a few hundred messages.</summary>
+    public const int HistoryLength = 100;
+
     public Uri WebSocketUri(string room) =>
         new($"ws://{Gateway.Authority}/ws/chat/{Uri.EscapeDataString(room)}/");
 
@@ -30,7 +33,7 @@ public abstract class ChatAppFixture(string redisMode) : IAsyncLifetime
     {
         using var cts = new CancellationTokenSource(s_startTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.LetsChat_AppHost>(
-            [$"--LetsChat:Redis={RedisMode}", "--LetsChat:GatewayPort=0"], cts.Token);
+            [$"--LetsChat:Redis={RedisMode}", "--LetsChat:GatewayPort=0", .. settings], cts.Token);
         // Resource output is forwarded as LetsChat.AppHost.Resources.<name>; warnings and errors
         // (stderr) are enough to explain a failure without burying the test output.
         builder.Services.AddLogging(logging => logging
@@ -57,14 +60,26 @@ public abstract class ChatAppFixture(string redisMode) : IAsyncLifetime
     }
 }
 
-public sealed class ServerRedisApp() : ChatAppFixture("server");
+public sealed class ServerRedisApp() : ChatAppFixture("server", $"--LetsChat:Rooms:HistoryLength={HistoryLength}");
 
-public sealed class GarnetRedisApp() : ChatAppFixture("garnet");
+public sealed class GarnetRedisApp() : ChatAppFixture("garnet", $"--LetsChat:Rooms:HistoryLength={HistoryLength}");
+
+/// <summary>Its own app: its tests kill a replica. A short presence TTL keeps them quick.</summary>
+public sealed class CrashApp() : ChatAppFixture("server", $"--LetsChat:Rooms:PresenceTtlSeconds={PresenceTtlSeconds}")
+{
+    public const int PresenceTtlSeconds = 6;
+}
 
 [CollectionDefinition(Name)]
 public sealed class ServerRedisCollection : ICollectionFixture<ServerRedisApp>
 {
     public const string Name = "app with redis-server";
+}
+
+[CollectionDefinition(Name)]
+public sealed class CrashCollection : ICollectionFixture<CrashApp>
+{
+    public const string Name = "app whose replicas get killed";
 }
 
 [CollectionDefinition(Name)]

@@ -1,0 +1,43 @@
+using System.Diagnostics;
+
+namespace LetsChat.IntegrationTests;
+
+/// <summary>A replica that dies without cleaning up: its members leave by themselves, within the presence TTL.</summary>
+[Collection(CrashCollection.Name)]
+public sealed class ReplicaCrashTests(CrashApp app)
+{
+    [Fact]
+    public async Task KillingAReplicaRemovesItsMembersWithinTheTtl()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var room = $"crash-{Guid.NewGuid():N}";
+        await using var survivor = await V1Client.ConnectAsync(app, room, cts.Token, cookie: await Sessions.CreateAsync(app, "Ana", cts.Token));
+        var doomed = await V1Client.ConnectElsewhereAsync(app, room, survivor.Replica, cts.Token, cookie: await Sessions.CreateAsync(app, "Ben", cts.Token));
+        await NextPresenceAsync(survivor, "join", "Ben", cts.Token);
+
+        // X-LetsChat-Replica is "<host>-<pid>-<random>": the pid of the process holding Ben's socket.
+        var pid = int.Parse(doomed.Replica.Split('-')[^2]);
+        using var replica = Process.GetProcessById(pid);
+        var killedAt = Stopwatch.StartNew();
+        replica.Kill(); // SIGKILL: no leave, no unsubscribe, nothing
+        doomed.Abort();
+        await doomed.DisposeAsync();
+
+        await NextPresenceAsync(survivor, "leave", "Ben", cts.Token);
+        var heartbeat = CrashApp.PresenceTtlSeconds / 3.0;
+        Assert.True(killedAt.Elapsed.TotalSeconds <= CrashApp.PresenceTtlSeconds + heartbeat + 1,
+            $"Ben left {killedAt.Elapsed.TotalSeconds:F1} s after the kill; TTL {CrashApp.PresenceTtlSeconds} s, heartbeat {heartbeat:F1} s");
+    }
+
+    private static async Task NextPresenceAsync(V1Client client, string kind, string name, CancellationToken ct)
+    {
+        while (true)
+        {
+            var frame = await client.ReceiveTypeAsync("presence", ct);
+            if (frame.GetProperty("event").GetString() == kind && frame.UserName() == name)
+            {
+                return;
+            }
+        }
+    }
+}

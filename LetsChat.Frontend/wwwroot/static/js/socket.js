@@ -1,61 +1,86 @@
-// One chat socket that reconnects by itself, with exponential backoff and jitter.
-// The seed protocol: send {"message": text}, receive {"message": text, ...}.
+// One letschat.v1 socket per room that reconnects by itself (exponential backoff with jitter) and
+// resumes from the last message it saw. It stands down while the browser is offline and comes
+// back as soon as it is online again.
+import { SUBPROTOCOL, parseFrame } from './protocol.js';
+
+const MAX_DELAY_MS = 15_000;
+
 export class ChatSocket {
-  #url;
+  #room;
   #ws = null;
   #attempt = 0;
-  #closed = false;
+  #timer = null;
+  #handlers;
 
-  constructor(url, { onMessage, onState, onRefused }) {
-    this.#url = url;
-    this.onMessage = onMessage;
-    this.onState = onState;
-    this.onRefused = onRefused;
+  // handlers: onFrame(frame), onState(state), resumePoint() -> {epoch, after} | null
+  constructor(room, handlers) {
+    this.#room = room;
+    this.#handlers = handlers;
+    window.addEventListener('offline', () => this.#goOffline());
+    window.addEventListener('online', () => this.#reconnectNow());
   }
 
   open() {
-    this.onState(this.#attempt === 0 ? 'connecting' : 'reconnecting');
-    const ws = new WebSocket(this.#url);
+    clearTimeout(this.#timer);
+    if (!navigator.onLine) {
+      this.#handlers.onState('offline');
+      return;
+    }
+    this.#handlers.onState(this.#attempt === 0 ? 'connecting' : 'reconnecting');
+    const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
+    const resume = this.#handlers.resumePoint();
+    const query = resume ? `?epoch=${encodeURIComponent(resume.epoch)}&after=${resume.after}` : '';
+    const ws = new WebSocket(`${scheme}://${window.location.host}/ws/chat/${encodeURIComponent(this.#room)}/${query}`, SUBPROTOCOL);
     this.#ws = ws;
-    ws.addEventListener('open', () => {
-      this.#attempt = 0;
-      this.onState('open');
-    });
     ws.addEventListener('message', (event) => {
-      let frame;
-      try {
-        frame = JSON.parse(event.data);
-      } catch {
-        return; // the server only sends JSON; ignore anything else rather than break the page
+      const frame = parseFrame(event.data);
+      if (!frame) return;
+      if (frame.type === 'welcome') {
+        this.#attempt = 0;
+        this.#handlers.onState('open');
       }
-      if (typeof frame.message === 'string') this.onMessage(frame);
+      this.#handlers.onFrame(frame);
     });
-    ws.addEventListener('close', (event) => {
-      if (this.#closed) return;
-      // 1003/1007/1008/1009: the server refused what we sent. Say so, then carry on.
-      if ([1003, 1007, 1008, 1009].includes(event.code)) {
-        this.onRefused(event.code, event.reason);
+    ws.addEventListener('close', () => {
+      if (this.#ws !== ws) return; // an older socket we already replaced
+      this.#ws = null;
+      if (!navigator.onLine) {
+        this.#handlers.onState('offline');
+        return;
       }
       this.#scheduleReconnect();
     });
   }
 
-  send(text) {
-    if (!this.#ws || this.#ws.readyState !== WebSocket.OPEN) return false;
-    this.#ws.send(JSON.stringify({ message: text }));
+  get isOpen() {
+    return this.#ws?.readyState === WebSocket.OPEN;
+  }
+
+  send(data) {
+    if (!this.isOpen) return false;
+    this.#ws.send(data);
     return true;
   }
 
-  close() {
-    this.#closed = true;
-    this.#ws?.close(1000);
+  #goOffline() {
+    clearTimeout(this.#timer);
+    const ws = this.#ws;
+    this.#ws = null;
+    ws?.close(1000, 'offline');
+    this.#handlers.onState('offline');
+  }
+
+  #reconnectNow() {
+    if (this.#ws) return;
+    this.#attempt = 0;
+    this.open();
   }
 
   #scheduleReconnect() {
-    this.onState('reconnecting');
-    const base = Math.min(30_000, 500 * 2 ** this.#attempt);
+    this.#handlers.onState('reconnecting');
+    const base = Math.min(MAX_DELAY_MS, 500 * 2 ** this.#attempt);
     const delay = base / 2 + Math.random() * (base / 2);
     this.#attempt += 1;
-    setTimeout(() => this.open(), delay);
+    this.#timer = setTimeout(() => this.open(), delay);
   }
 }

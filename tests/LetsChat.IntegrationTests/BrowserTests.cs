@@ -1,0 +1,193 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace LetsChat.IntegrationTests;
+
+/// <summary>
+/// The chat page in a real Chromium, through the gateway: what people see and do. Each browser
+/// context is one person (the tutorial's "a window and an incognito window").
+/// </summary>
+[Collection(ServerRedisCollection.Name)]
+public sealed class BrowserTests(ServerRedisApp app, BrowserFixture browser) : IClassFixture<BrowserFixture>, IAsyncLifetime
+{
+    private const string Messages = "#chat-log li:not([data-pending]) .text";
+    private readonly List<IBrowserContext> _contexts = [];
+
+    static BrowserTests() => SetDefaultExpectTimeout(15_000);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var context in _contexts)
+        {
+            await context.CloseAsync();
+        }
+    }
+
+    [Fact]
+    public async Task TwoWindowsInOneRoomSeeEachOthersMessagesAndAnotherRoomSeesNone()
+    {
+        var room = NewRoom();
+        var ana = await JoinAsync("Ana", room);
+        var ben = await JoinAsync("Ben", room);
+        var cy = await JoinAsync("Cy", room + "-other");
+
+        await SendAsync(ana, "hello from Ana");
+        await SendAsync(ben, "hi Ana");
+
+        foreach (var page in new[] { ana, ben })
+        {
+            await Expect(page.Locator(Messages)).ToHaveTextAsync(["hello from Ana", "hi Ana"]);
+        }
+        await Expect(ana.Locator("#chat-log li.mine .text")).ToHaveTextAsync(["hello from Ana"]);
+        await SendAsync(cy, "only here");
+        await Expect(cy.Locator(Messages)).ToHaveTextAsync(["only here"]);
+    }
+
+    [Fact]
+    public async Task MarkupInAMessageShowsAsTextAndRunsNothing()
+    {
+        var room = NewRoom();
+        var ana = await JoinAsync("Ana", room);
+        var ben = await JoinAsync("<b>Ben</b>", room);
+        var dialogs = 0;
+        ben.Dialog += (_, dialog) => { dialogs++; _ = dialog.DismissAsync(); };
+        const string attack = "<img src=x onerror=alert(1)><script>window.__xss=1</script>";
+
+        await SendAsync(ana, attack);
+
+        await Expect(ben.Locator(Messages)).ToHaveTextAsync([attack]);
+        Assert.Equal(0, await ben.Locator("#chat-log img, #chat-log script").CountAsync());
+        await Expect(ana.Locator("#member-list li", new() { HasText = "<b>Ben</b>" })).ToHaveCountAsync(1);
+        Assert.Null(await ben.EvaluateAsync<int?>("() => window.__xss ?? null"));
+        Assert.Equal(0, dialogs);
+    }
+
+    [Fact]
+    public async Task AWindowThatWasOfflineShowsEveryMessageOnceInOrderAndSendsWhatItQueued()
+    {
+        var room = NewRoom();
+        var ana = await JoinAsync("Ana", room);
+        var ben = await JoinAsync("Ben", room);
+        await SendAsync(ben, "before");
+        await Expect(ana.Locator(Messages)).ToHaveTextAsync(["before"]);
+
+        await ana.Context.SetOfflineAsync(true);
+        await Expect(ana.Locator("#connection")).ToHaveAttributeAsync("data-state", "offline");
+        for (var i = 1; i <= 5; i++)
+        {
+            await SendAsync(ben, $"while away {i}");
+        }
+        await SendAsync(ana, "written offline");
+        await Expect(ana.Locator("#chat-log li.pending .text")).ToHaveTextAsync(["written offline"]);
+        await ana.Context.SetOfflineAsync(false);
+
+        string[] expected = ["before", "while away 1", "while away 2", "while away 3", "while away 4", "while away 5", "written offline"];
+        await Expect(ana.Locator("#connection")).ToHaveAttributeAsync("data-state", "open");
+        await Expect(ana.Locator(Messages)).ToHaveTextAsync(expected);
+        await Expect(ben.Locator(Messages)).ToHaveTextAsync(expected);
+        await Expect(ana.Locator("#chat-log li.pending")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task ANewcomerSeesHistoryEveryoneSeesWhoIsHereAndTypingShows()
+    {
+        var room = NewRoom();
+        var ana = await JoinAsync("Ana", room);
+        await SendAsync(ana, "first");
+        await SendAsync(ana, "second\nwith a second line");
+        await Expect(ana.Locator(Messages)).ToHaveCountAsync(2);
+
+        var dee = await JoinAsync("Dee", room);
+
+        await Expect(dee.Locator(Messages)).ToHaveTextAsync(["first", "second\nwith a second line"]);
+        foreach (var page in new[] { ana, dee })
+        {
+            await Expect(page.Locator("#member-list li")).ToHaveTextAsync(["Ana", "Dee"]);
+        }
+        await dee.Locator("#chat-message-input").PressSequentiallyAsync("typing something");
+        await Expect(ana.Locator("#typing")).ToHaveTextAsync("Dee is typing…");
+    }
+
+    [Fact]
+    public async Task TheLengthCounterAppearsNearTheLimitAndStopsOverlongMessages()
+    {
+        var page = await JoinAsync("Ana", NewRoom());
+        var input = page.Locator("#chat-message-input");
+
+        await input.FillAsync(new string('x', 3000));
+        await Expect(page.Locator("#char-count")).ToHaveTextAsync("");
+        await input.FillAsync(new string('x', 3600));
+        await Expect(page.Locator("#char-count")).ToHaveTextAsync("3600 / 4000");
+        await input.FillAsync(new string('x', 4001));
+        await Expect(page.Locator("#chat-message-submit")).ToBeDisabledAsync();
+    }
+
+    [Fact]
+    public async Task ScreenshotsOfTheLobbyAndARoomOnDesktopAndPhone()
+    {
+        var directory = BrowserFixture.ScreenshotDirectory();
+        // Plain room names: these pictures go in the README. Each app run starts with an empty Redis.
+        foreach (var (device, width, height, room) in new[] { ("desktop", 1280, 800, "lobby"), ("phone", 375, 740, "general") })
+        {
+            var ana = await JoinAsync("Ana", room, width, height);
+            var ben = await JoinAsync("Ben", room, width, height);
+            await SendAsync(ana, $"Hi Ben! This is the {device} layout.");
+            await SendAsync(ben, "Looks good. <b>Markup</b> stays text.");
+            await SendAsync(ben, "And long lines wrap nicely instead of running off the edge of the screen.");
+            await Expect(ana.Locator(Messages)).ToHaveCountAsync(3);
+            await ana.ScreenshotAsync(new() { Path = Path.Combine(directory, $"room-{device}.png") });
+
+            var lobby = await (await NewContextAsync(width, height)).NewPageAsync();
+            await lobby.GotoAsync(new Uri(app.Gateway, "/chat/").ToString());
+            await Expect(lobby.Locator("#active-rooms a", new() { HasText = room })).ToBeVisibleAsync();
+            await lobby.ScreenshotAsync(new() { Path = Path.Combine(directory, $"lobby-{device}.png") });
+        }
+
+        foreach (var name in new[] { "room-desktop", "room-phone", "lobby-desktop", "lobby-phone" })
+        {
+            Assert.True(new FileInfo(Path.Combine(directory, $"{name}.png")).Length > 5_000, $"{name}.png is missing or empty");
+        }
+    }
+
+    private static string NewRoom() => $"web-{Guid.NewGuid():N}"[..16];
+
+    private async Task<IBrowserContext> NewContextAsync(int width = 1280, int height = 800)
+    {
+        var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height } });
+        _contexts.Add(context);
+        return context;
+    }
+
+    /// <summary>A new person: the lobby, a name, a room, Enter; back when the room is connected.</summary>
+    private async Task<IPage> JoinAsync(string name, string room, int width = 1280, int height = 800)
+    {
+        var page = await (await NewContextAsync(width, height)).NewPageAsync();
+        await page.GotoAsync(new Uri(app.Gateway, "/chat/").ToString());
+        await Expect(page.Locator("#room-form[data-ready]")).ToHaveCountAsync(1);
+        await page.Locator("#display-name-input").FillAsync(name);
+        await page.Locator("#room-name-input").FillAsync(room);
+        await page.Locator("#room-name-input").PressAsync("Enter");
+        await page.WaitForURLAsync(new Regex($"/chat/{Regex.Escape(room)}/$"));
+        await Expect(page.Locator("#connection")).ToHaveAttributeAsync("data-state", "open");
+        return page;
+    }
+
+    /// <summary>Types like a person: Shift+Enter for new lines, Enter to send.</summary>
+    private static async Task SendAsync(IPage page, string text)
+    {
+        var input = page.Locator("#chat-message-input");
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (i > 0)
+            {
+                await input.PressAsync("Shift+Enter");
+            }
+            await input.PressSequentiallyAsync(lines[i], new() { Delay = 0 });
+        }
+        await input.PressAsync("Enter");
+    }
+}

@@ -112,6 +112,31 @@ public sealed class BrowserTests(ServerRedisApp app, BrowserFixture browser) : I
     }
 
     [Fact]
+    public async Task ScrollingUpLoadsOlderMessages()
+    {
+        var room = NewRoom();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using (var sender = await V1Client.ConnectAsync(app, room, cts.Token))
+        {
+            for (var i = 1; i <= 60; i++)
+            {
+                await sender.SendAndAckAsync($"m{i}", $"c{i}", cts.Token);
+            }
+        }
+
+        var page = await JoinAsync("Ana", room);
+        await Expect(page.Locator(Messages)).ToHaveCountAsync(50);
+        await Expect(page.Locator(Messages).First).ToHaveTextAsync("m11");
+        await Expect(page.Locator("#load-older")).ToBeVisibleAsync();
+
+        await page.Locator("#chat-log").EvaluateAsync("log => log.scrollTop = 0");
+
+        await Expect(page.Locator(Messages)).ToHaveCountAsync(60);
+        await Expect(page.Locator(Messages).First).ToHaveTextAsync("m1");
+        await Expect(page.Locator("#load-older")).ToBeHiddenAsync();
+    }
+
+    [Fact]
     public async Task TheLengthCounterAppearsNearTheLimitAndStopsOverlongMessages()
     {
         var page = await JoinAsync("Ana", NewRoom());

@@ -9,6 +9,7 @@ builder.Services.AddReverseProxy()
 
 var app = builder.Build();
 
+app.UseWebSocketTelemetry();
 app.MapDefaultEndpoints();
 app.MapReverseProxy();
 

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -44,6 +45,10 @@ public static class Extensions
             logging.IncludeScopes = true;
         });
 
+        // LetsChat:Telemetry:TraceSampleRatio (default 1: every trace) keeps tracing affordable under
+        // load, e.g. 0.01. Parent-based: a message's spans on every replica share one decision.
+        var ratio = builder.Configuration.GetValue("LetsChat:Telemetry:TraceSampleRatio", 1.0);
+
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
@@ -51,6 +56,7 @@ public static class Extensions
                 .AddRuntimeInstrumentation()
                 .AddMeter(LetsChatTelemetryNames))
             .WithTracing(tracing => tracing
+                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(Math.Clamp(ratio, 0, 1))))
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(LetsChatTelemetryNames)
                 .AddAspNetCoreInstrumentation(options =>

@@ -28,7 +28,10 @@ public interface IRoomBroker
     Task<IAsyncDisposable> SubscribeAsync(string room, Action<ReadOnlyMemory<byte>> onFrame, CancellationToken cancellationToken);
 }
 
-/// <summary>A message to publish. <see cref="ClientId"/> is null for seed clients (no dedupe).</summary>
-public sealed record OutgoingMessage(ChatUser User, string? ClientId, string Text, DateTimeOffset At);
+/// <summary>
+/// A message to publish. <see cref="ClientId"/> is null for seed clients (no dedupe).
+/// <see cref="TraceParent"/> (W3C) carries the publish span to every replica that delivers it.
+/// </summary>
+public sealed record OutgoingMessage(ChatUser User, string? ClientId, string Text, DateTimeOffset At, string? TraceParent = null);
 
 public readonly record struct PublishResult(string Epoch, long Seq, bool Duplicate);

@@ -16,7 +16,7 @@ public sealed class ChatConnection : IDisposable
     private WebSocket _socket = null!; // set by RunAsync; frames queued before then wait for it
     private readonly RoomServiceOptions _options;
     private readonly RoomTelemetry _telemetry;
-    private readonly Channel<ReadOnlyMemory<byte>> _outbound;
+    private readonly Channel<OutboundFrame> _outbound;
     // Stops the writer taking further frames once a close is decided.
     private readonly CancellationTokenSource _closing = new();
     // Aborts socket I/O when the close handshake (or a stuck send) outlives CloseTimeoutSeconds.
@@ -27,7 +27,7 @@ public sealed class ChatConnection : IDisposable
     {
         _options = options;
         _telemetry = telemetry;
-        _outbound = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(options.SendQueueCapacity)
+        _outbound = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(options.SendQueueCapacity)
         {
             SingleReader = true,
             SingleWriter = false,
@@ -43,12 +43,20 @@ public sealed class ChatConnection : IDisposable
     public int PendingFrames => _outbound.Reader.Count;
 
     /// <summary>Takes the next queued frame without a socket (unit tests look at what would be sent).</summary>
-    internal bool TryTakeQueued(out ReadOnlyMemory<byte> frame) => _outbound.Reader.TryRead(out frame);
-
-    /// <summary>Queues <paramref name="frame"/> for this client. Never blocks: a full queue closes the client.</summary>
-    public void Enqueue(ReadOnlyMemory<byte> frame)
+    internal bool TryTakeQueued(out ReadOnlyMemory<byte> frame)
     {
-        if (_outbound.Writer.TryWrite(frame))
+        var taken = _outbound.Reader.TryRead(out var queued);
+        frame = queued.Bytes;
+        return taken;
+    }
+
+    /// <summary>
+    /// Queues <paramref name="frame"/> for this client. Never blocks: a full queue closes the client.
+    /// <paramref name="publishedAtMs"/> (live messages only) feeds the delivery latency histogram.
+    /// </summary>
+    public void Enqueue(ReadOnlyMemory<byte> frame, long publishedAtMs = 0)
+    {
+        if (_outbound.Writer.TryWrite(new OutboundFrame(frame, publishedAtMs)))
         {
             return;
         }
@@ -67,7 +75,7 @@ public sealed class ChatConnection : IDisposable
     {
         try
         {
-            await _outbound.Writer.WriteAsync(frame, _closing.Token);
+            await _outbound.Writer.WriteAsync(new OutboundFrame(frame, 0), _closing.Token);
             return true;
         }
         catch (Exception ex) when (ex is ChannelClosedException or OperationCanceledException)
@@ -191,7 +199,11 @@ public sealed class ChatConnection : IDisposable
             {
                 while (!_closing.IsCancellationRequested && reader.TryRead(out var frame))
                 {
-                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, _abort.Token);
+                    await _socket.SendAsync(frame.Bytes, WebSocketMessageType.Text, endOfMessage: true, _abort.Token);
+                    if (frame.PublishedAtMs > 0)
+                    {
+                        _telemetry.MessageDelivered((DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - frame.PublishedAtMs) / 1000.0);
+                    }
                 }
             }
         }
@@ -220,3 +232,6 @@ public sealed class ChatConnection : IDisposable
         _abort.Dispose();
     }
 }
+
+/// <summary>A frame waiting for the writer; <see cref="PublishedAtMs"/> is set for live messages.</summary>
+internal readonly record struct OutboundFrame(ReadOnlyMemory<byte> Bytes, long PublishedAtMs);

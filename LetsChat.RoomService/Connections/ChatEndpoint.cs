@@ -85,6 +85,7 @@ public static partial class ChatEndpoint
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            telemetry.SubscribeFailed();
             LogJoinFailed(logger, ex);
             return Unavailable();
         }

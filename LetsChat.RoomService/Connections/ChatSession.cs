@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Net.WebSockets;
+using System.Text;
 using LetsChat.RoomService.Broker;
 using LetsChat.RoomService.History;
 using LetsChat.RoomService.Protocol;
@@ -26,6 +28,10 @@ public sealed partial class ChatSession(
     TimeProvider clock,
     ILogger logger)
 {
+    // The upgrade request's span: every message's receive span links to it, but is not its child,
+    // so one message is one trace however long the socket lives.
+    private readonly ActivityContext _socketSpan = Activity.Current?.Context ?? default;
+
     private ChatConnection Connection => member.Connection;
 
     /// <summary>
@@ -67,9 +73,21 @@ public sealed partial class ChatSession(
         member.GoLive(page.Epoch, page.LastSeq);
     }
 
-    /// <summary>One complete text frame from the client.</summary>
-    public Task OnFrameAsync(ReadOnlyMemory<byte> frame) =>
-        member.Protocol == ChatProtocolKind.Seed ? OnSeedFrameAsync(frame) : OnV1FrameAsync(frame);
+    /// <summary>One complete text frame from the client: the root span of what it causes.</summary>
+    public async Task OnFrameAsync(ReadOnlyMemory<byte> frame)
+    {
+        Activity.Current = null; // a new trace, not a child of the socket's request
+        using var receive = RoomTelemetry.Source.StartActivity(
+            $"receive {room}", ActivityKind.Consumer, parentContext: default,
+            links: _socketSpan == default ? null : [new ActivityLink(_socketSpan)]);
+        receive?.SetTag("messaging.system", "websocket")
+            .SetTag("messaging.destination.name", room)
+            .SetTag("messaging.operation.type", "receive")
+            .SetTag("messaging.message.body.size", frame.Length)
+            .SetTag("letschat.room", room)
+            .SetTag("letschat.protocol", member.Protocol == ChatProtocolKind.Seed ? "seed" : ChatProtocols.V1Name);
+        await (member.Protocol == ChatProtocolKind.Seed ? OnSeedFrameAsync(frame) : OnV1FrameAsync(frame));
+    }
 
     private async Task OnSeedFrameAsync(ReadOnlyMemory<byte> frame)
     {
@@ -171,9 +189,21 @@ public sealed partial class ChatSession(
 
     private async Task<PublishResult?> TryPublishAsync(string text, string? clientId)
     {
+        telemetry.MessageReceived();
+        using var publish = RoomTelemetry.Source.StartActivity($"publish {room}", ActivityKind.Producer);
+        publish?.SetTag("messaging.system", "redis")
+            .SetTag("messaging.destination.name", Broker.RedisKeys.LiveChannel(room))
+            .SetTag("messaging.operation.type", "send")
+            .SetTag("messaging.operation.name", "publish")
+            .SetTag("messaging.message.body.size", Encoding.UTF8.GetByteCount(text))
+            .SetTag("letschat.room", room);
         try
         {
-            var result = await broker.PublishAsync(room, new OutgoingMessage(member.User, clientId, text, clock.GetUtcNow()), CancellationToken.None);
+            // The publish span's context travels in the envelope: each replica's process span is its child.
+            var message = new OutgoingMessage(member.User, clientId, text, clock.GetUtcNow(), publish?.Id);
+            var result = await broker.PublishAsync(room, message, CancellationToken.None);
+            publish?.SetTag("messaging.message.id", $"{result.Epoch}:{result.Seq}")
+                .SetTag("letschat.duplicate", result.Duplicate);
             if (!result.Duplicate)
             {
                 telemetry.MessagePublished();
@@ -182,6 +212,7 @@ public sealed partial class ChatSession(
         }
         catch (Exception ex)
         {
+            publish?.SetStatus(ActivityStatusCode.Error, ex.Message);
             telemetry.PublishFailed();
             LogPublishFailed(logger, ex);
             return null;

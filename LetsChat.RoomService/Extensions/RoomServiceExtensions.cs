@@ -47,12 +47,16 @@ public static class RoomServiceExtensions
         builder.Services.AddSingleton<IRoomPresence, RedisRoomPresence>();
         builder.Services.AddSingleton<LocalRooms>();
         builder.Services.AddHostedService<PresenceHeartbeat>();
+        builder.Services.AddHostedService<RedisConnectionTelemetry>();
         return builder;
     }
 
     public static WebApplication MapRoomService(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<RoomServiceOptions>>().Value;
+        var rooms = app.Services.GetRequiredService<LocalRooms>();
+        app.Services.GetRequiredService<RoomTelemetry>().ObserveRooms(
+            app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), () => rooms.Count, rooms.QueuedFrames);
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(options.KeepAliveSeconds) });
         app.Map(ChatEndpoint.Route, ChatEndpoint.HandleAsync);
         app.MapSessionEndpoints();

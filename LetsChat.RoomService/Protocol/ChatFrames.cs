@@ -19,7 +19,8 @@ internal sealed record MessageTail(
     [property: JsonPropertyName("id"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Id,
     [property: JsonPropertyName("user")] ChatUser User,
     [property: JsonPropertyName("text")] string Text,
-    [property: JsonPropertyName("ts")] long Timestamp);
+    [property: JsonPropertyName("ts")] long Timestamp,
+    [property: JsonPropertyName("traceparent"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TraceParent);
 
 /// <summary>What a replica reads from each Redis message: just enough to route it.</summary>
 internal sealed record EnvelopeView(
@@ -27,7 +28,9 @@ internal sealed record EnvelopeView(
     [property: JsonPropertyName("epoch")] string? Epoch,
     [property: JsonPropertyName("seq")] long Seq,
     [property: JsonPropertyName("text")] string? Text,
-    [property: JsonPropertyName("user")] EnvelopeUser? User);
+    [property: JsonPropertyName("user")] EnvelopeUser? User,
+    [property: JsonPropertyName("ts")] long Timestamp,
+    [property: JsonPropertyName("traceparent")] string? TraceParent);
 
 internal sealed record EnvelopeUser([property: JsonPropertyName("id")] string? Id);
 

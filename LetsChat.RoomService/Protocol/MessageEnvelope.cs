@@ -19,7 +19,7 @@ public static class MessageEnvelope
     public static string Tail(OutgoingMessage message)
     {
         var json = JsonSerializer.Serialize(
-            new MessageTail(message.ClientId, message.User, message.Text, message.At.ToUnixTimeMilliseconds()),
+            new MessageTail(message.ClientId, message.User, message.Text, message.At.ToUnixTimeMilliseconds(), message.TraceParent),
             ProtocolJson.Context.MessageTail);
         return "," + json[1..];
     }
@@ -39,7 +39,11 @@ public static class MessageEnvelope
         return view?.Type switch
         {
             "message" when view.Text is { } text && view.Epoch is { } epoch =>
-                new RoomEvent(RoomEventKind.Message, epoch, view.Seq, view.User?.Id, frame, SeedProtocol.EncodeMessage(text)),
+                new RoomEvent(RoomEventKind.Message, epoch, view.Seq, view.User?.Id, frame, SeedProtocol.EncodeMessage(text))
+                {
+                    PublishedAtMs = view.Timestamp,
+                    TraceParent = view.TraceParent,
+                },
             "presence" => new RoomEvent(RoomEventKind.Presence, null, 0, view.User?.Id, frame, null),
             "typing" => new RoomEvent(RoomEventKind.Typing, null, 0, view.User?.Id, frame, null),
             _ => null,

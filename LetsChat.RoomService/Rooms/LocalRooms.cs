@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using LetsChat.RoomService.Broker;
 using LetsChat.RoomService.Protocol;
 using LetsChat.RoomService.Telemetry;
@@ -80,6 +81,7 @@ public sealed class LocalRooms(IRoomBroker broker, RoomTelemetry telemetry)
     }
 
     // Runs on the room's subscription, one frame at a time: parse once, then hand to every member.
+    // A message's delivery is a span of its trace, parented by the publish span on the sender's replica.
     private void Deliver(Room room, ReadOnlyMemory<byte> frame)
     {
         if (MessageEnvelope.Read(frame) is not { } e)
@@ -87,12 +89,22 @@ public sealed class LocalRooms(IRoomBroker broker, RoomTelemetry telemetry)
             telemetry.FrameDropped();
             return;
         }
+        using var process = e.Kind == RoomEventKind.Message && ActivityContext.TryParse(e.TraceParent, null, out var parent)
+            ? RoomTelemetry.Source.StartActivity($"process {room.Name}", ActivityKind.Consumer, parent)
+            : null;
         var recipients = room.Deliver(e);
-        if (e.Kind == RoomEventKind.Message)
-        {
-            telemetry.MessagesDelivered(recipients);
-        }
+        process?.SetTag("messaging.system", "redis")
+            .SetTag("messaging.destination.name", RedisKeys.LiveChannel(room.Name))
+            .SetTag("messaging.operation.type", "process")
+            .SetTag("messaging.operation.name", "process")
+            .SetTag("messaging.message.id", $"{e.Epoch}:{e.Seq}")
+            .SetTag("messaging.message.body.size", e.Frame.Length)
+            .SetTag("letschat.room", room.Name)
+            .SetTag("letschat.recipients", recipients);
     }
+
+    /// <summary>Frames waiting in the send queues of this replica's sockets.</summary>
+    public long QueuedFrames() => _rooms.Values.Sum(r => r.Members.Sum(m => (long)m.Connection.PendingFrames));
 
     private void Retire(Room room)
     {

@@ -111,6 +111,6 @@ public sealed class Member
             _epoch = e.Epoch;
             _lastSeq = e.Seq;
         }
-        Connection.Enqueue(Protocol == ChatProtocolKind.Seed ? e.SeedFrame! : e.Frame);
+        Connection.Enqueue(Protocol == ChatProtocolKind.Seed ? e.SeedFrame! : e.Frame, e.PublishedAtMs);
     }
 }

@@ -18,4 +18,11 @@ public sealed record RoomEvent(
     long Seq,
     string? SenderId,
     ReadOnlyMemory<byte> Frame,
-    byte[]? SeedFrame);
+    byte[]? SeedFrame)
+{
+    /// <summary>Messages: the server time of publishing (Unix ms), for the delivery latency histogram.</summary>
+    public long PublishedAtMs { get; init; }
+
+    /// <summary>Messages: the publish span's W3C traceparent, so delivering is part of the message's trace.</summary>
+    public string? TraceParent { get; init; }
+}

@@ -1,48 +1,84 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace LetsChat.RoomService.Telemetry;
 
 /// <summary>
-/// The room service's meter ("LetsChat.RoomService", exported by ServiceDefaults). No per-room
-/// labels: room names are unbounded, and metrics must not be.
+/// The room service's telemetry: the ActivitySource and Meter "LetsChat.RoomService" (both
+/// exported by ServiceDefaults). No per-room metric labels: room names are unbounded, and metrics
+/// must not be. Span and metric names are explained in docs/operations.md.
 /// </summary>
 public sealed class RoomTelemetry
 {
-    public const string MeterName = "LetsChat.RoomService";
+    public const string Name = "LetsChat.RoomService";
+
+    /// <summary>Spans of one chat message: receive (from the socket), publish (to Redis), process (on each replica).</summary>
+    public static readonly ActivitySource Source = new(Name);
 
     private readonly UpDownCounter<long> _activeConnections;
+    private readonly Counter<long> _messagesReceived;
     private readonly Counter<long> _messagesPublished;
     private readonly Counter<long> _messagesDelivered;
+    private readonly Histogram<double> _deliveryLatency;
     private readonly Counter<long> _framesRejected;
     private readonly Counter<long> _slowConsumerCloses;
     private readonly Counter<long> _publishFailures;
+    private readonly Counter<long> _subscribeFailures;
+    private readonly Counter<long> _redisConnectionFailures;
+    private readonly Counter<long> _redisReconnects;
     private readonly Counter<long> _framesDropped;
 
     public RoomTelemetry(IMeterFactory meterFactory)
     {
-        var meter = meterFactory.Create(MeterName);
+        var meter = meterFactory.Create(Name);
         _activeConnections = meter.CreateUpDownCounter<long>("letschat.connections.active", "{connection}", "Open chat WebSockets on this replica.");
-        _messagesPublished = meter.CreateCounter<long>("letschat.messages.published", "{message}", "Messages accepted from clients and published to Redis.");
-        _messagesDelivered = meter.CreateCounter<long>("letschat.messages.delivered", "{message}", "Messages queued to a local socket (one per recipient).");
+        _messagesReceived = meter.CreateCounter<long>("letschat.messages.received", "{message}", "Chat messages received from clients (before validation and publishing).");
+        _messagesPublished = meter.CreateCounter<long>("letschat.messages.published", "{message}", "Messages stored and published to Redis (duplicates not counted).");
+        _messagesDelivered = meter.CreateCounter<long>("letschat.messages.delivered", "{message}", "Messages written to a local socket (one per recipient).");
+        _deliveryLatency = meter.CreateHistogram<double>("letschat.delivery.duration", "s", "From publish (the message's server timestamp) to written to a recipient's socket.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
         _framesRejected = meter.CreateCounter<long>("letschat.frames.rejected", "{frame}", "Inbound frames refused, by reason.");
         _slowConsumerCloses = meter.CreateCounter<long>("letschat.connections.slow_consumer_closed", "{connection}", "Sockets closed (1013) because their send queue filled.");
         _publishFailures = meter.CreateCounter<long>("letschat.redis.publish_failures", "{message}", "Publishes Redis did not accept.");
+        _subscribeFailures = meter.CreateCounter<long>("letschat.redis.subscribe_failures", "{subscription}", "Room subscriptions Redis did not accept (the upgrade got 503).");
+        _redisConnectionFailures = meter.CreateCounter<long>("letschat.redis.connection_failures", "{event}", "Redis connections lost or not established.");
+        _redisReconnects = meter.CreateCounter<long>("letschat.redis.reconnects", "{event}", "Redis connections restored (subscriptions are restored with them).");
         _framesDropped = meter.CreateCounter<long>("letschat.redis.frames_dropped", "{frame}", "Frames on a room channel this service could not read (never expected).");
+    }
+
+    /// <summary>Registers gauges read at collection time: rooms with local members, frames waiting in send queues.</summary>
+    public void ObserveRooms(IMeterFactory meterFactory, Func<int> activeRooms, Func<long> queuedFrames)
+    {
+        var meter = meterFactory.Create(Name);
+        meter.CreateObservableGauge("letschat.rooms.active", () => activeRooms(), "{room}", "Rooms with at least one member on this replica.");
+        meter.CreateObservableGauge("letschat.outbound.queued", () => queuedFrames(), "{frame}", "Frames waiting in this replica's socket send queues, in total.");
     }
 
     public void ConnectionOpened() => _activeConnections.Add(1);
 
     public void ConnectionClosed() => _activeConnections.Add(-1);
 
+    public void MessageReceived() => _messagesReceived.Add(1);
+
     public void MessagePublished() => _messagesPublished.Add(1);
 
-    public void MessagesDelivered(int recipients) => _messagesDelivered.Add(recipients);
+    public void MessageDelivered(double seconds)
+    {
+        _messagesDelivered.Add(1);
+        _deliveryLatency.Record(seconds);
+    }
 
     public void FrameRejected(string reason) => _framesRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void SlowConsumerClosed() => _slowConsumerCloses.Add(1);
 
     public void PublishFailed() => _publishFailures.Add(1);
+
+    public void SubscribeFailed() => _subscribeFailures.Add(1);
+
+    public void RedisConnectionFailed() => _redisConnectionFailures.Add(1);
+
+    public void RedisReconnected() => _redisReconnects.Add(1);
 
     public void FrameDropped() => _framesDropped.Add(1);
 }

@@ -1,4 +1,5 @@
 using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -41,6 +42,7 @@ public abstract class ChatAppFixture(string redisMode, params string[] settings)
             .AddFilter("LetsChat.AppHost", LogLevel.Information)
             .AddFilter("LetsChat.AppHost.Resources", LogLevel.Warning));
 
+        await ConfigureAsync(builder);
         _app = await builder.BuildAsync(cts.Token);
         await _app.StartAsync(cts.Token);
         // The gateway waits for the room service (which waits for Redis) and the frontend:
@@ -49,7 +51,10 @@ public abstract class ChatAppFixture(string redisMode, params string[] settings)
         Gateway = _app.GetEndpoint("gateway", "http");
     }
 
-    public async Task DisposeAsync()
+    /// <summary>A fixture's last word on the model before it is built (extra environment, for instance).</summary>
+    protected virtual Task ConfigureAsync(IDistributedApplicationTestingBuilder builder) => Task.CompletedTask;
+
+    public virtual async Task DisposeAsync()
     {
         if (_app is not null)
         {
@@ -74,6 +79,40 @@ public sealed class CrashApp() : ChatAppFixture("server", $"--LetsChat:Rooms:Pre
 public sealed class ServerRedisCollection : ICollectionFixture<ServerRedisApp>
 {
     public const string Name = "app with redis-server";
+}
+
+/// <summary>Its own app: the room service and gateway export telemetry to a receiver in the test, and Redis gets stopped.</summary>
+public sealed class TelemetryApp() : ChatAppFixture("server")
+{
+    public OtlpReceiver Receiver { get; private set; } = null!;
+
+    protected override async Task ConfigureAsync(IDistributedApplicationTestingBuilder builder)
+    {
+        Receiver = await OtlpReceiver.StartAsync();
+        foreach (var project in builder.Resources.OfType<ProjectResource>().Where(r => r.Name is "rooms" or "gateway"))
+        {
+            builder.CreateResourceBuilder(project)
+                .WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", Receiver.Endpoint)
+                .WithEnvironment("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+                .WithEnvironment("OTEL_BSP_SCHEDULE_DELAY", "200")
+                .WithEnvironment("OTEL_METRIC_EXPORT_INTERVAL", "500");
+        }
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (Receiver is not null)
+        {
+            await Receiver.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class TelemetryCollection : ICollectionFixture<TelemetryApp>
+{
+    public const string Name = "app exporting telemetry to the test";
 }
 
 [CollectionDefinition(Name)]

@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Security.Cryptography;
 using LetsChat.AppHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,15 +33,18 @@ internal static class Extensions
         return choice.Mode switch
         {
             RedisMode.Container => builder.AddRedis(name),
-            RedisMode.Server => builder.AddRedisProcess(name, choice.ServerPath!, resource =>
+            RedisMode.Server => builder.AddRedisProcess(name, choice.ServerPath!, (resource, password) =>
             [
+                // The password goes in a config file (mode 600), never on the command line or in logs.
+                WriteRedisConfig(resource.WorkingDirectory, password),
                 "--port", resource.Endpoint.Property(EndpointProperty.TargetPort),
                 "--bind", "127.0.0.1",
                 // A chat cache, not a database: no snapshots or AOF files in the working directory.
                 "--save", "",
                 "--appendonly", "no",
             ]),
-            RedisMode.Garnet => builder.AddRedisProcess(name, "dotnet", resource =>
+            // The Garnet host reads its password from LETSCHAT_REDIS_PASSWORD (set below, from a secret parameter).
+            RedisMode.Garnet => builder.AddRedisProcess(name, "dotnet", (resource, _) =>
             [
                 GarnetHostPath(),
                 "--port", resource.Endpoint.Property(EndpointProperty.TargetPort),
@@ -59,28 +63,47 @@ internal static class Extensions
 
     private static IResourceBuilder<IResourceWithConnectionString> AddRedisProcess(
         this IDistributedApplicationBuilder builder, string name, string command,
-        Func<RedisProcessResource, object[]> args)
+        Func<RedisProcessResource, string, object[]> args)
     {
         var workingDirectory = Directory.CreateTempSubdirectory("letschat-redis-").FullName;
-        var resource = new RedisProcessResource(name, command, workingDirectory);
+        // A fresh password per run: Redis is reachable only by this app's services, which get it
+        // in their connection string. A secret parameter, so the dashboard masks it.
+        var secret = RandomNumberGenerator.GetHexString(32, lowercase: true);
+        var password = builder.AddParameter($"{name}-password", secret, secret: true);
+        var resource = new RedisProcessResource(name, command, workingDirectory, password.Resource);
         var healthCheckKey = $"{name}_ping";
 
         builder.Services.AddHealthChecks().AddAsyncCheck(healthCheckKey, async ct =>
         {
-            var connectionString = await resource.ConnectionStringExpression.GetValueAsync(ct);
-            return await RedisPing.CheckAsync(connectionString, ct);
+            var endpoint = await resource.Endpoint.Property(EndpointProperty.HostAndPort).GetValueAsync(ct);
+            return await RedisPing.CheckAsync(endpoint, secret, ct);
         });
 
         return builder.AddResource(resource)
             .WithEndpoint(name: RedisProcessResource.EndpointName, scheme: "tcp")
+            .WithEnvironment("LETSCHAT_REDIS_PASSWORD", password)
             .WithArgs(context =>
             {
-                foreach (var arg in args(resource))
+                foreach (var arg in args(resource, secret))
                 {
                     context.Args.Add(arg);
                 }
             })
             .WithHealthCheck(healthCheckKey);
+    }
+
+    /// <summary>A redis.conf holding only the password, readable by this user alone.</summary>
+    private static string WriteRedisConfig(string directory, string password)
+    {
+        var path = Path.Combine(directory, "redis.conf");
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        using var file = new FileStream(path, options);
+        file.Write(System.Text.Encoding.ASCII.GetBytes($"requirepass {password}\n"));
+        return path;
     }
 
     private static string GarnetHostPath() =>

@@ -1,13 +1,16 @@
 namespace Aspire.Hosting.ApplicationModel;
 
 /// <summary>
-/// A Redis-protocol server run as a plain process (redis-server or the Garnet host), with a
-/// proxied "tcp" endpoint. Its connection string is <c>host:port</c>, which is what
-/// <c>AddRedisClient</c> consumes, so services reference it exactly like Aspire's Redis container.
+/// A Redis-protocol server run as a plain process (redis-server or the Garnet host), on loopback,
+/// with a proxied "tcp" endpoint and a password. Its connection string is
+/// <c>host:port,password=…</c>, what <c>AddRedisClient</c> consumes, so services reference it
+/// exactly like Aspire's Redis container.
 /// </summary>
-public sealed class RedisProcessResource(string name, string command, string workingDirectory)
+public sealed class RedisProcessResource(string name, string command, string workingDirectory, ParameterResource password)
     : ExecutableResource(name, command, workingDirectory), IResourceWithConnectionString
 {
+    public ParameterResource Password { get; } = password;
+
     internal const string EndpointName = "tcp";
 
     private EndpointReference? _endpoint;
@@ -15,5 +18,5 @@ public sealed class RedisProcessResource(string name, string command, string wor
     public EndpointReference Endpoint => _endpoint ??= new(this, EndpointName);
 
     public ReferenceExpression ConnectionStringExpression =>
-        ReferenceExpression.Create($"{Endpoint.Property(EndpointProperty.HostAndPort)}");
+        ReferenceExpression.Create($"{Endpoint.Property(EndpointProperty.HostAndPort)},password={Password}");
 }

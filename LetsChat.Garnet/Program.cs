@@ -15,8 +15,12 @@ using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
     stopped.Set();
 });
 
-using var server = new GarnetServer(args);
+// The password comes from the environment, so it is never on a command line or in a log.
+var password = Environment.GetEnvironmentVariable("LETSCHAT_REDIS_PASSWORD");
+string[] options = string.IsNullOrEmpty(password) ? args : [.. args, "--auth", "Password", "--password", password];
+
+using var server = new GarnetServer(options);
 server.Start();
-Console.WriteLine($"Garnet listening ({string.Join(' ', args)})");
+Console.WriteLine($"Garnet listening ({string.Join(' ', args)}{(string.IsNullOrEmpty(password) ? ", no password" : ", password required")})");
 stopped.Wait();
 Console.WriteLine("Garnet stopping");

@@ -40,6 +40,21 @@ public sealed class RoomServiceOptions
 
     public int RetentionSeconds => RetentionDays * 24 * 3600;
 
+    /// <summary>Frames a socket may send per second, sustained (token bucket refill).</summary>
+    public int FramesPerSecond { get; set; } = 10;
+
+    /// <summary>Frames a socket may send in a burst (token bucket size).</summary>
+    public int FrameBurst { get; set; } = 30;
+
+    /// <summary>A socket refused this many frames in a row for flooding is closed with 1008.</summary>
+    public int FloodCloseAfter { get; set; } = 50;
+
+    /// <summary>Sockets one client IP may hold on one replica; more get 429.</summary>
+    public int MaxConnectionsPerIp { get; set; } = 2000;
+
+    /// <summary>Origins, besides the site's own, whose pages may open chat sockets (e.g. "https://chat.example.com").</summary>
+    public string[] AllowedOrigins { get; set; } = [];
+
     /// <summary>Presence entries are refreshed three times per TTL, so one missed beat loses nobody.</summary>
     public TimeSpan HeartbeatInterval => TimeSpan.FromSeconds(PresenceTtlSeconds / 3.0);
 }

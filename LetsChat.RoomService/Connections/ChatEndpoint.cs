@@ -6,6 +6,7 @@ using LetsChat.RoomService.Identity;
 using LetsChat.RoomService.Presence;
 using LetsChat.RoomService.Protocol;
 using LetsChat.RoomService.Rooms;
+using LetsChat.RoomService.Security;
 using LetsChat.RoomService.Telemetry;
 using Microsoft.Extensions.Options;
 
@@ -32,6 +33,8 @@ public static partial class ChatEndpoint
         IOptions<RoomServiceOptions> options,
         IHostApplicationLifetime lifetime,
         TimeProvider clock,
+        ConnectionCap cap,
+        FloodGuard flood,
         ILogger<ChatConnection> logger)
     {
         if (RoomName.Validate(room) is { } invalid)
@@ -44,6 +47,23 @@ public static partial class ChatEndpoint
                 title: "WebSocket required",
                 detail: $"Open a WebSocket to /ws/chat/{room}/ to join this room.",
                 statusCode: StatusCodes.Status400BadRequest);
+        }
+        if (!OriginPolicy.IsAllowed(context.Request, options.Value.AllowedOrigins))
+        {
+            telemetry.FrameRejected("origin");
+            return Results.Problem(
+                title: "Origin not allowed",
+                detail: "Chat sockets may be opened only from this site's pages.",
+                statusCode: StatusCodes.Status403Forbidden);
+        }
+        using var slot = cap.TryTake(context.Connection.RemoteIpAddress);
+        if (slot is null)
+        {
+            telemetry.FrameRejected("connection_cap");
+            return Results.Problem(
+                title: "Too many connections",
+                detail: $"At most {options.Value.MaxConnectionsPerIp} chat sockets per address; close some and retry.",
+                statusCode: StatusCodes.Status429TooManyRequests);
         }
         var connectionId = Guid.NewGuid().ToString("N")[..12];
         ChatUser user;
@@ -95,7 +115,10 @@ public static partial class ChatEndpoint
         try
         {
             await presence.JoinAsync(room, member.Presence, context.RequestAborted);
-            var session = new ChatSession(room, member, replica.Id, broker, history, presence, settings, telemetry, clock, logger);
+            var session = new ChatSession(room, member, replica.Id, broker, history, presence, settings, telemetry, clock, logger)
+            {
+                Flood = flood.For(connectionId),
+            };
 
             context.Response.Headers[ReplicaIdentity.HeaderName] = replica.Id;
             using var socket = await context.WebSockets.AcceptWebSocketAsync(protocol == ChatProtocolKind.V1 ? ChatProtocols.V1Name : null);

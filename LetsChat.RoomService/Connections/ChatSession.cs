@@ -34,6 +34,9 @@ public sealed partial class ChatSession(
 
     private ChatConnection Connection => member.Connection;
 
+    /// <summary>This socket's rate limit; none in unit tests.</summary>
+    public Security.FloodGuard.Meter? Flood { get; init; }
+
     /// <summary>
     /// v1 only: welcome, then the recent history, the missed messages (resume) or a reset, then live.
     /// The member has been subscribed since before the upgrade, so nothing falls between the log
@@ -76,6 +79,11 @@ public sealed partial class ChatSession(
     /// <summary>One complete text frame from the client: the root span of what it causes.</summary>
     public async Task OnFrameAsync(ReadOnlyMemory<byte> frame)
     {
+        if (Flood is { } flood && !flood.Allow())
+        {
+            await RefuseFloodAsync(flood);
+            return;
+        }
         Activity.Current = null; // a new trace, not a child of the socket's request
         using var receive = RoomTelemetry.Source.StartActivity(
             $"receive {room}", ActivityKind.Consumer, parentContext: default,
@@ -87,6 +95,22 @@ public sealed partial class ChatSession(
             .SetTag("letschat.room", room)
             .SetTag("letschat.protocol", member.Protocol == ChatProtocolKind.Seed ? "seed" : ChatProtocols.V1Name);
         await (member.Protocol == ChatProtocolKind.Seed ? OnSeedFrameAsync(frame) : OnV1FrameAsync(frame));
+    }
+
+    // Over the rate limit: the frame is dropped. A v1 client hears so once per burst (answering every
+    // refused frame would let a flooder make us send as much as it does); one that keeps on is closed.
+    private async Task RefuseFloodAsync(Security.FloodGuard.Meter flood)
+    {
+        telemetry.FrameRejected("rate_limited");
+        if (flood.Exceeded)
+        {
+            Connection.Reject(WebSocketCloseStatus.PolicyViolation, "flood", "Too many frames: slow down.");
+        }
+        else if (flood.RefusedInARow == 1 && member.Protocol == ChatProtocolKind.V1)
+        {
+            await Connection.EnqueueAsync(V1Frames.Error("rate_limited",
+                $"Too many frames: at most {options.FramesPerSecond} per second (bursts of {options.FrameBurst}). This frame was dropped."));
+        }
     }
 
     private async Task OnSeedFrameAsync(ReadOnlyMemory<byte> frame)

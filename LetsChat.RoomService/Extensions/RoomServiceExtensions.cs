@@ -5,6 +5,8 @@ using LetsChat.RoomService.History;
 using LetsChat.RoomService.Identity;
 using LetsChat.RoomService.Presence;
 using LetsChat.RoomService.Rooms;
+using LetsChat.RoomService.Security;
+using Microsoft.AspNetCore.HttpOverrides;
 using LetsChat.RoomService.Telemetry;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -29,6 +31,7 @@ public static class RoomServiceExtensions
             .Validate(o => o.HistoryLength >= 1 && o.JoinHistory >= 1 && o.HistoryPageMax >= 1, "LetsChat:Rooms history sizes must be at least 1.")
             .Validate(o => o.KeepAliveSeconds >= 1 && o.CloseTimeoutSeconds >= 1 && o.PresenceTtlSeconds >= 3, "LetsChat:Rooms timeouts are too short.")
             .Validate(o => o.RetentionDays >= 1 && o.TypingIntervalMilliseconds >= 0, "LetsChat:Rooms retention or typing interval is out of range.")
+            .Validate(o => o.FramesPerSecond >= 1 && o.FrameBurst >= 1 && o.FloodCloseAfter >= 1 && o.MaxConnectionsPerIp >= 1, "LetsChat:Rooms rate limits must be at least 1.")
             .ValidateOnStart();
 
         // One key ring for every replica, kept in Redis: a session cookie made by any replica is read by all.
@@ -36,6 +39,12 @@ public static class RoomServiceExtensions
         builder.Services.AddOptions<KeyManagementOptions>()
             .Configure<IConnectionMultiplexer>((o, redis) =>
                 o.XmlRepository = new RedisXmlRepository(() => redis.GetDatabase(), RedisKeys.DataProtectionKeys));
+
+        // The client's address, as the gateway saw it; X-Forwarded-For is trusted only from loopback
+        // (the gateway and the orchestrator's proxy), the defaults of ForwardedHeadersOptions.
+        builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
+        builder.Services.AddSingleton(sp => new ConnectionCap(sp.GetRequiredService<IOptions<RoomServiceOptions>>().Value.MaxConnectionsPerIp));
+        builder.Services.AddSingleton(sp => new FloodGuard(sp.GetRequiredService<IOptions<RoomServiceOptions>>().Value));
 
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton(TimeProvider.System);
@@ -57,6 +66,7 @@ public static class RoomServiceExtensions
         var rooms = app.Services.GetRequiredService<LocalRooms>();
         app.Services.GetRequiredService<RoomTelemetry>().ObserveRooms(
             app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), () => rooms.Count, rooms.QueuedFrames);
+        app.UseForwardedHeaders();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(options.KeepAliveSeconds) });
         app.Map(ChatEndpoint.Route, ChatEndpoint.HandleAsync);
         app.MapSessionEndpoints();

@@ -27,6 +27,8 @@ public abstract class ChatAppFixture(string redisMode, params string[] settings)
     /// <summary>A short history window, so tests can push a client past it with a few hundred messages.</summary>
     public const int HistoryLength = 100;
 
+    protected static readonly string[] Unthrottled = ["--LetsChat:Rooms:FramesPerSecond=1000000", "--LetsChat:Rooms:FrameBurst=1000000"];
+
     public Uri WebSocketUri(string room) =>
         new($"ws://{Gateway.Authority}/ws/chat/{Uri.EscapeDataString(room)}/");
 
@@ -65,14 +67,23 @@ public abstract class ChatAppFixture(string redisMode, params string[] settings)
     }
 }
 
-public sealed class ServerRedisApp() : ChatAppFixture("server", $"--LetsChat:Rooms:HistoryLength={HistoryLength}");
+/// <summary>
+/// The shared apps. Their tests send hundreds of frames as fast as they can (ordering, resume under
+/// load), so the per-socket rate limit is lifted here; <see cref="LimitsApp"/> keeps the defaults.
+/// </summary>
+public sealed class ServerRedisApp() : ChatAppFixture("server", [$"--LetsChat:Rooms:HistoryLength={HistoryLength}", .. Unthrottled]);
 
-public sealed class GarnetRedisApp() : ChatAppFixture("garnet", $"--LetsChat:Rooms:HistoryLength={HistoryLength}");
+public sealed class GarnetRedisApp() : ChatAppFixture("garnet", [$"--LetsChat:Rooms:HistoryLength={HistoryLength}", .. Unthrottled]);
 
-/// <summary>Its own app: its tests kill a replica. A short presence TTL keeps them quick.</summary>
-public sealed class CrashApp() : ChatAppFixture("server", $"--LetsChat:Rooms:PresenceTtlSeconds={PresenceTtlSeconds}")
+/// <summary>
+/// Its own app, with the production rate limit and a small per-address cap: its tests flood, hit the
+/// cap and kill a replica. A short presence TTL keeps the crash test quick.
+/// </summary>
+public sealed class LimitsApp() : ChatAppFixture("server",
+    $"--LetsChat:Rooms:PresenceTtlSeconds={PresenceTtlSeconds}", $"--LetsChat:Rooms:MaxConnectionsPerIp={MaxConnectionsPerIp}")
 {
     public const int PresenceTtlSeconds = 6;
+    public const int MaxConnectionsPerIp = 40;
 }
 
 [CollectionDefinition(Name)]
@@ -116,9 +127,9 @@ public sealed class TelemetryCollection : ICollectionFixture<TelemetryApp>
 }
 
 [CollectionDefinition(Name)]
-public sealed class CrashCollection : ICollectionFixture<CrashApp>
+public sealed class LimitsCollection : ICollectionFixture<LimitsApp>
 {
-    public const string Name = "app whose replicas get killed";
+    public const string Name = "app with production limits, whose replicas get killed";
 }
 
 [CollectionDefinition(Name)]

@@ -1,0 +1,123 @@
+using System.Net;
+using System.Net.WebSockets;
+
+namespace LetsChat.IntegrationTests;
+
+/// <summary>Hostile clients: foreign pages, floods, too many sockets. Honest clients never notice.</summary>
+[Collection(LimitsCollection.Name)]
+public sealed class SecurityTests(LimitsApp app)
+{
+    [Theory]
+    [InlineData("https://evil.example")]
+    [InlineData("null")]
+    [InlineData("http://localhost:1")]
+    public async Task AnUpgradeFromAForeignOriginIsRefusedWith403(string origin)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Origin", origin);
+
+        var refused = await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(app.WebSocketUri("lobby"), cts.Token));
+
+        Assert.Contains("403", refused.Message);
+    }
+
+    [Fact]
+    public async Task AnUpgradeFromTheSitesOwnOriginIsAccepted()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Origin", $"http://{app.Gateway.Authority}");
+
+        await socket.ConnectAsync(app.WebSocketUri("lobby"), cts.Token);
+
+        Assert.Equal(WebSocketState.Open, socket.State);
+    }
+
+    [Fact]
+    public async Task AFlooderIsThrottledWithAnErrorThenClosedWith1008AndOthersAreUnaffected()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var room = $"flood-{Guid.NewGuid():N}";
+        await using var honest = await V1Client.ConnectAsync(app, room, cts.Token);
+        await using var listener = await V1Client.ConnectAsync(app, room, cts.Token);
+        await using var flooder = await V1Client.ConnectAsync(app, room, cts.Token);
+
+        // Past the default burst of 30: refused frames earn one error frame, and the socket stays open...
+        for (var i = 0; i < 40; i++)
+        {
+            await flooder.SendAsync($"spam {i}", $"s{i}", cts.Token);
+        }
+        var error = await flooder.ReceiveTypeAsync("error", cts.Token);
+        Assert.Equal("rate_limited", error.GetProperty("code").GetString());
+        Assert.Equal(WebSocketState.Open, flooder.State);
+
+        // ...until it keeps on: then it is closed with 1008.
+        var moreErrors = 0;
+        try
+        {
+            for (var i = 40; i < 400 && flooder.State == WebSocketState.Open; i++)
+            {
+                await flooder.SendAsync($"spam {i}", $"s{i}", cts.Token);
+            }
+            while (true)
+            {
+                moreErrors += (await flooder.ReceiveAsync(cts.Token)).Type() == "error" ? 1 : 0;
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or InvalidOperationException)
+        {
+            // closed under us: that is the point
+        }
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, flooder.CloseStatus);
+        // Told once per burst (a refill mid-flood may start a second), never once per refused frame.
+        Assert.InRange(moreErrors, 0, 1);
+
+        // The room saw the burst the limit allowed, and the honest client's message after it.
+        await honest.SendAndAckAsync("still here", "h1", cts.Token);
+        var seen = new List<string>();
+        while (seen.LastOrDefault() != "still here")
+        {
+            seen.Add((await listener.ReceiveTypeAsync("message", cts.Token)).Text());
+        }
+        Assert.InRange(seen.Count(t => t.StartsWith("spam")), 30, 45);
+    }
+
+    [Fact]
+    public async Task SocketsBeyondThePerAddressCapAreRefusedWith429UntilOneCloses()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var sockets = new List<ChatClient>();
+        try
+        {
+            WebSocketException? refused = null;
+            // Two replicas, each with its own cap: the first refusal comes after at most 2 x cap sockets.
+            for (var i = 0; i <= 2 * LimitsApp.MaxConnectionsPerIp && refused is null; i++)
+            {
+                try
+                {
+                    sockets.Add(await ChatClient.ConnectAsync(app.WebSocketUri($"cap-{i % 4}"), cts.Token));
+                }
+                catch (WebSocketException ex)
+                {
+                    refused = ex;
+                }
+            }
+
+            Assert.NotNull(refused);
+            Assert.Contains("429", refused.Message);
+            Assert.InRange(sockets.Count, LimitsApp.MaxConnectionsPerIp, 2 * LimitsApp.MaxConnectionsPerIp);
+        }
+        finally
+        {
+            foreach (var socket in sockets)
+            {
+                await socket.DisposeAsync();
+            }
+        }
+
+        // Slots come back as sockets close.
+        await using var again = await ChatClient.ConnectAsync(app.WebSocketUri("cap-after"), cts.Token);
+        Assert.Equal(WebSocketState.Open, again.State);
+    }
+}

@@ -1,3 +1,5 @@
+using Aspire.Hosting.Testing;
+
 namespace LetsChat.IntegrationTests;
 
 /// <summary>
@@ -44,6 +46,23 @@ public abstract class ChatFlowSpec(ChatAppFixture app)
                 await client.SendAsync(message, cts.Token);
             }
         }
+    }
+
+    [Fact]
+    public async Task RedisListensOnLoopbackAndRefusesClientsWithoutThePassword()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var redis = app.App.GetEndpoint("redis", "tcp");
+        Assert.Contains(redis.Host, new[] { "localhost", "127.0.0.1" });
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(redis.Host, redis.Port, cts.Token);
+        var stream = tcp.GetStream();
+
+        await stream.WriteAsync("PING\r\n"u8.ToArray(), cts.Token);
+        var buffer = new byte[128];
+        var reply = System.Text.Encoding.ASCII.GetString(buffer, 0, await stream.ReadAsync(buffer, cts.Token));
+
+        Assert.StartsWith("-NOAUTH", reply);
     }
 
     private static IEnumerable<string> Expected(string sender) =>

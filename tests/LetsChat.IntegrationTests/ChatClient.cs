@@ -101,20 +101,23 @@ public sealed class ChatClient : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync() => await CloseQuietlyAsync(_socket);
+
+    /// <summary>Closes politely when the socket is still open (5 s at most), then disposes it.</summary>
+    public static async Task CloseQuietlyAsync(ClientWebSocket socket)
     {
-        if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             try
             {
-                await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "", cts.Token);
+                await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "", cts.Token);
             }
             catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
             {
             }
         }
-        _socket.Dispose();
+        socket.Dispose();
     }
 
     public static string Text(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes);

@@ -105,6 +105,19 @@ public sealed class V1Client : IAsyncDisposable
         }
     }
 
+    /// <summary>The next presence <paramref name="kind"/> (join, leave) about the user named <paramref name="name"/>.</summary>
+    public async Task<JsonElement> ReceivePresenceAsync(string kind, string name, CancellationToken ct)
+    {
+        while (true)
+        {
+            var frame = await ReceiveTypeAsync("presence", ct);
+            if (frame.GetProperty("event").GetString() == kind && frame.UserName() == name)
+            {
+                return frame;
+            }
+        }
+    }
+
     /// <summary>The next <paramref name="count"/> message frames, skipping presence and typing.</summary>
     public async Task<List<JsonElement>> ReceiveMessagesAsync(int count, CancellationToken ct)
     {
@@ -141,21 +154,7 @@ public sealed class V1Client : IAsyncDisposable
     /// <summary>Drops the connection without a close handshake, like a network failure.</summary>
     public void Abort() => _socket.Abort();
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-        {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            try
-            {
-                await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "", cts.Token);
-            }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-            {
-            }
-        }
-        _socket.Dispose();
-    }
+    public async ValueTask DisposeAsync() => await ChatClient.CloseQuietlyAsync(_socket);
 }
 
 public static class Frames

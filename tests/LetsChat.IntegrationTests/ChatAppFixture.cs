@@ -75,15 +75,16 @@ public sealed class ServerRedisApp() : ChatAppFixture("server", [$"--LetsChat:Ro
 
 public sealed class GarnetRedisApp() : ChatAppFixture("garnet", [$"--LetsChat:Rooms:HistoryLength={HistoryLength}", .. Unthrottled]);
 
-/// <summary>
-/// Its own app, with the production rate limit and a small per-address cap: its tests flood, hit the
-/// cap and kill a replica. A short presence TTL keeps the crash test quick.
-/// </summary>
-public sealed class LimitsApp() : ChatAppFixture("server",
-    $"--LetsChat:Rooms:PresenceTtlSeconds={PresenceTtlSeconds}", $"--LetsChat:Rooms:MaxConnectionsPerIp={MaxConnectionsPerIp}")
+/// <summary>Its own app, with the production rate limit and a small per-address cap: its tests flood and hit the cap.</summary>
+public sealed class LimitsApp() : ChatAppFixture("server", $"--LetsChat:Rooms:MaxConnectionsPerIp={MaxConnectionsPerIp}")
+{
+    public const int MaxConnectionsPerIp = 40;
+}
+
+/// <summary>Its own app, because its test kills a replica for good. A short presence TTL keeps it quick.</summary>
+public sealed class CrashApp() : ChatAppFixture("server", $"--LetsChat:Rooms:PresenceTtlSeconds={PresenceTtlSeconds}")
 {
     public const int PresenceTtlSeconds = 6;
-    public const int MaxConnectionsPerIp = 40;
 }
 
 [CollectionDefinition(Name)]
@@ -129,7 +130,13 @@ public sealed class TelemetryCollection : ICollectionFixture<TelemetryApp>
 [CollectionDefinition(Name)]
 public sealed class LimitsCollection : ICollectionFixture<LimitsApp>
 {
-    public const string Name = "app with production limits, whose replicas get killed";
+    public const string Name = "app with production limits";
+}
+
+[CollectionDefinition(Name)]
+public sealed class CrashCollection : ICollectionFixture<CrashApp>
+{
+    public const string Name = "app whose replica gets killed";
 }
 
 [CollectionDefinition(Name)]

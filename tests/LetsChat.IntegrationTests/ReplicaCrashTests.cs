@@ -3,8 +3,8 @@ using System.Diagnostics;
 namespace LetsChat.IntegrationTests;
 
 /// <summary>A replica that dies without cleaning up: its members leave by themselves, within the presence TTL.</summary>
-[Collection(LimitsCollection.Name)]
-public sealed class ReplicaCrashTests(LimitsApp app)
+[Collection(CrashCollection.Name)]
+public sealed class ReplicaCrashTests(CrashApp app)
 {
     [Fact]
     public async Task KillingAReplicaRemovesItsMembersWithinTheTtl()
@@ -27,8 +27,8 @@ public sealed class ReplicaCrashTests(LimitsApp app)
         await doomed.DisposeAsync();
 
         await survivor.ReceivePresenceAsync("leave", "Ben", cts.Token);
-        var heartbeat = LimitsApp.PresenceTtlSeconds / 3.0;
-        Assert.True(killedAt.Elapsed.TotalSeconds <= LimitsApp.PresenceTtlSeconds + heartbeat + 1,
-            $"Ben left {killedAt.Elapsed.TotalSeconds:F1} s after the kill; TTL {LimitsApp.PresenceTtlSeconds} s, heartbeat {heartbeat:F1} s");
+        var heartbeat = CrashApp.PresenceTtlSeconds / 3.0;
+        Assert.True(killedAt.Elapsed.TotalSeconds <= CrashApp.PresenceTtlSeconds + heartbeat + 1,
+            $"Ben left {killedAt.Elapsed.TotalSeconds:F1} s after the kill; TTL {CrashApp.PresenceTtlSeconds} s, heartbeat {heartbeat:F1} s");
     }
 }

@@ -22,10 +22,11 @@ public interface IRoomBroker
     Task PublishTransientAsync(string room, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Starts delivering <paramref name="room"/>'s frames to <paramref name="onFrame"/>, one at a time,
-    /// in publish order. Dispose the result to stop. Callers keep one subscription per room (see LocalRooms).
+    /// Starts delivering <paramref name="room"/>'s frames to <paramref name="onFrame"/>, one at a time
+    /// (the next waits for the previous task), in publish order. Dispose the result to stop. Callers
+    /// keep one subscription per room (see LocalRooms).
     /// </summary>
-    Task<IAsyncDisposable> SubscribeAsync(string room, Action<ReadOnlyMemory<byte>> onFrame, CancellationToken cancellationToken);
+    Task<IAsyncDisposable> SubscribeAsync(string room, Func<ReadOnlyMemory<byte>, Task> onFrame, CancellationToken cancellationToken);
 }
 
 /// <summary>

@@ -36,10 +36,11 @@ public sealed class RedisRoomBroker(IConnectionMultiplexer redis, IOptions<RoomS
     }
 
     public async Task<IAsyncDisposable> SubscribeAsync(
-        string room, Action<ReadOnlyMemory<byte>> onFrame, CancellationToken cancellationToken)
+        string room, Func<ReadOnlyMemory<byte>, Task> onFrame, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        // A message queue (not a handler) keeps the channel's order: frames are handed over one at a time.
+        // A message queue (not a handler) keeps the channel's order: frames are handed over one at a
+        // time, each after the previous one's task completed.
         var queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(RedisKeys.LiveChannel(room)));
         queue.OnMessage(message => onFrame((byte[])message.Message!));
         return new Subscription(queue);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using LetsChat.RoomService.Broker;
+using LetsChat.RoomService.History;
 using LetsChat.RoomService.Protocol;
 using LetsChat.RoomService.Telemetry;
 
@@ -11,7 +12,7 @@ namespace LetsChat.RoomService.Rooms;
 /// member joins and unsubscribes when its last one leaves: one subscription per room per replica,
 /// however many sockets are in it.
 /// </summary>
-public sealed class LocalRooms(IRoomBroker broker, RoomTelemetry telemetry)
+public sealed partial class LocalRooms(IRoomBroker broker, IRoomHistory history, RoomTelemetry telemetry, ILogger<LocalRooms> logger)
 {
     private readonly ConcurrentDictionary<string, Room> _rooms = new(StringComparer.Ordinal);
 
@@ -31,7 +32,7 @@ public sealed class LocalRooms(IRoomBroker broker, RoomTelemetry telemetry)
                 {
                     continue; // its last member left while we waited; the next lookup makes a fresh one
                 }
-                room.Subscription ??= await broker.SubscribeAsync(name, frame => Deliver(room, frame), cancellationToken);
+                room.Subscription ??= await broker.SubscribeAsync(name, frame => DeliverAsync(room, frame), cancellationToken);
                 room.Add(member);
                 return room;
             }
@@ -81,14 +82,54 @@ public sealed class LocalRooms(IRoomBroker broker, RoomTelemetry telemetry)
     }
 
     // Runs on the room's subscription, one frame at a time: parse once, then hand to every member.
-    // A message's delivery is a span of its trace, parented by the publish span on the sender's replica.
-    private void Deliver(Room room, ReadOnlyMemory<byte> frame)
+    private async Task DeliverAsync(Room room, ReadOnlyMemory<byte> frame)
     {
         if (MessageEnvelope.Read(frame) is not { } e)
         {
             telemetry.FrameDropped();
             return;
         }
+        if (e.Kind == RoomEventKind.Message)
+        {
+            await FillGapAsync(room, e);
+            room.Feed = (e.Epoch, e.Seq);
+        }
+        Deliver(room, e);
+    }
+
+    // Pub/sub is at most once: while the subscription was down (Redis restarted, connection lost)
+    // messages went by. Each message's seq says so; the missed ones are in the log, because
+    // publishing appends first. Deliver them, in order, before this one. Members drop any they
+    // already have (same epoch, seq not newer), so a fill never duplicates.
+    private async Task FillGapAsync(Room room, RoomEvent e)
+    {
+        var (epoch, seq) = room.Feed;
+        var after = epoch == e.Epoch ? seq : epoch is null ? e.Seq - 1 : 0; // a new epoch: from its start
+        if (e.Seq <= after + 1)
+        {
+            return;
+        }
+        try
+        {
+            var page = await history.AfterAsync(room.Name, after, (int)Math.Min(e.Seq - after - 1, 10_000), create: false, CancellationToken.None);
+            foreach (var missed in page.Messages)
+            {
+                if (MessageEnvelope.Read(missed) is { } m && m.Epoch == e.Epoch && m.Seq < e.Seq)
+                {
+                    Deliver(room, m with { PublishedAtMs = 0 }); // late by design: kept out of the latency histogram
+                    telemetry.GapFilled();
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            LogGapFillFailed(logger, room.Name, after, e.Seq, ex);
+        }
+    }
+
+    // A message's delivery is a span of its trace, parented by the publish span on the sender's replica.
+    private void Deliver(Room room, RoomEvent e)
+    {
         using var process = e.Kind == RoomEventKind.Message && ActivityContext.TryParse(e.TraceParent, null, out var parent)
             ? RoomTelemetry.Source.StartActivity($"process {room.Name}", ActivityKind.Consumer, parent)
             : null;
@@ -102,6 +143,9 @@ public sealed class LocalRooms(IRoomBroker broker, RoomTelemetry telemetry)
             .SetTag("letschat.room", room.Name)
             .SetTag("letschat.recipients", recipients);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Room {Room}: could not fill the gap after seq {AfterSeq} before {Seq}; those messages reach live members only on their next resume")]
+    private static partial void LogGapFillFailed(ILogger logger, string room, long afterSeq, long seq, Exception exception);
 
     /// <summary>Frames waiting in the send queues of this replica's sockets.</summary>
     public long QueuedFrames() => _rooms.Values.Sum(r => r.Members.Sum(m => (long)m.Connection.PendingFrames));

@@ -19,6 +19,9 @@ public sealed class Room(string name)
     /// <summary>Set when the last member left; a joiner that still holds this instance must look the room up again.</summary>
     internal bool Retired { get; set; }
 
+    /// <summary>The last message this replica delivered (epoch, seq): a jump past seq + 1 is a gap to fill from history.</summary>
+    internal (string? Epoch, long Seq) Feed { get; set; }
+
     public IReadOnlyList<Member> Members => Volatile.Read(ref _members);
 
     public int MemberCount => Volatile.Read(ref _members).Length;

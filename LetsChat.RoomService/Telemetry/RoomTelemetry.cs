@@ -27,6 +27,7 @@ public sealed class RoomTelemetry
     private readonly Counter<long> _redisConnectionFailures;
     private readonly Counter<long> _redisReconnects;
     private readonly Counter<long> _framesDropped;
+    private readonly Counter<long> _gapsFilled;
 
     public RoomTelemetry(IMeterFactory meterFactory)
     {
@@ -44,6 +45,7 @@ public sealed class RoomTelemetry
         _redisConnectionFailures = meter.CreateCounter<long>("letschat.redis.connection_failures", "{event}", "Redis connections lost or not established.");
         _redisReconnects = meter.CreateCounter<long>("letschat.redis.reconnects", "{event}", "Redis connections restored (subscriptions are restored with them).");
         _framesDropped = meter.CreateCounter<long>("letschat.redis.frames_dropped", "{frame}", "Frames on a room channel this service could not read (never expected).");
+        _gapsFilled = meter.CreateCounter<long>("letschat.redis.gap_messages_filled", "{message}", "Messages pub/sub did not bring (a reconnect, a restart) that were delivered from history instead.");
     }
 
     /// <summary>Registers gauges read at collection time: rooms with local members, frames waiting in send queues.</summary>
@@ -81,4 +83,6 @@ public sealed class RoomTelemetry
     public void RedisReconnected() => _redisReconnects.Add(1);
 
     public void FrameDropped() => _framesDropped.Add(1);
+
+    public void GapFilled() => _gapsFilled.Add(1);
 }

@@ -6,7 +6,7 @@ namespace LetsChat.Tests;
 /// <summary>An in-process broker that counts subscriptions, for testing LocalRooms in isolation.</summary>
 internal sealed class FakeBroker : IRoomBroker
 {
-    private readonly ConcurrentDictionary<string, List<Action<ReadOnlyMemory<byte>>>> _subscribers = new();
+    private readonly ConcurrentDictionary<string, List<Func<ReadOnlyMemory<byte>, Task>>> _subscribers = new();
     private readonly Lock _lock = new();
     private readonly Dictionary<string, int> _active = [];
     private readonly Dictionary<string, int> _maxActive = [];
@@ -22,21 +22,20 @@ internal sealed class FakeBroker : IRoomBroker
     public Task<PublishResult> PublishAsync(string room, OutgoingMessage message, CancellationToken cancellationToken) =>
         throw new NotSupportedException("LocalRooms never publishes; tests deliver frames with PublishTransientAsync.");
 
-    public Task PublishTransientAsync(string room, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    public async Task PublishTransientAsync(string room, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         if (_subscribers.TryGetValue(room, out var handlers))
         {
-            Action<ReadOnlyMemory<byte>>[] snapshot;
+            Func<ReadOnlyMemory<byte>, Task>[] snapshot;
             lock (_lock) { snapshot = [.. handlers]; }
             foreach (var handler in snapshot)
             {
-                handler(payload);
+                await handler(payload);
             }
         }
-        return Task.CompletedTask;
     }
 
-    public async Task<IAsyncDisposable> SubscribeAsync(string room, Action<ReadOnlyMemory<byte>> onMessage, CancellationToken cancellationToken)
+    public async Task<IAsyncDisposable> SubscribeAsync(string room, Func<ReadOnlyMemory<byte>, Task> onMessage, CancellationToken cancellationToken)
     {
         await Task.Yield(); // a real subscribe is a network round trip: let other joiners interleave
         if (FailSubscribe is { } failure)
@@ -53,7 +52,7 @@ internal sealed class FakeBroker : IRoomBroker
         return new Subscription(this, room, onMessage);
     }
 
-    private sealed class Subscription(FakeBroker broker, string room, Action<ReadOnlyMemory<byte>> handler) : IAsyncDisposable
+    private sealed class Subscription(FakeBroker broker, string room, Func<ReadOnlyMemory<byte>, Task> handler) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {

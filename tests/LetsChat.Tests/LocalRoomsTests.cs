@@ -6,9 +6,11 @@ namespace LetsChat.Tests;
 public class LocalRoomsTests
 {
     private readonly FakeBroker _broker = new();
+    private readonly FakeHistory _history = new();
     private readonly LocalRooms _rooms;
 
-    public LocalRoomsTests() => _rooms = new LocalRooms(_broker, Telemetry);
+    public LocalRoomsTests() =>
+        _rooms = new LocalRooms(_broker, _history, Telemetry, Microsoft.Extensions.Logging.Abstractions.NullLogger<LocalRooms>.Instance);
 
     [Fact]
     public async Task JoinSubscribesOncePerRoomHoweverManyMembersJoin()
@@ -131,4 +133,67 @@ public class LocalRoomsTests
 
         Assert.Equal(["""{"message":"after"}"""], Drain(member));
     }
+
+    [Fact]
+    public async Task AGapInTheSeqsIsFilledFromHistoryInOrderBeforeTheMessageThatRevealedIt()
+    {
+        var member = NewMember();
+        await _rooms.JoinAsync("a", member, CancellationToken.None);
+        for (var seq = 1; seq <= 5; seq++)
+        {
+            _history.Log.Add(("e1", seq, MessageFrame(seq, $"m{seq}")));
+        }
+
+        await _broker.PublishTransientAsync("a", MessageFrame(1, "m1"), CancellationToken.None);
+        // 2, 3 and 4 never came over pub/sub (a reconnect, say); 5 reveals the gap.
+        await _broker.PublishTransientAsync("a", MessageFrame(5, "m5"), CancellationToken.None);
+
+        Assert.Equal(["m1", "m2", "m3", "m4", "m5"], Drain(member).Select(SeedText));
+        Assert.Equal([("a", 1L, 3)], _history.AfterCalls);
+    }
+
+    [Fact]
+    public async Task ANewEpochThatStartedUnheardIsFilledFromItsFirstMessage()
+    {
+        var member = NewMember();
+        await _rooms.JoinAsync("a", member, CancellationToken.None);
+        await _broker.PublishTransientAsync("a", MessageFrame(7, "old", epoch: "e1"), CancellationToken.None);
+        _history.Log.Add(("e2", 1, MessageFrame(1, "new1", epoch: "e2")));
+        _history.Log.Add(("e2", 2, MessageFrame(2, "new2", epoch: "e2")));
+
+        await _broker.PublishTransientAsync("a", MessageFrame(3, "new3", epoch: "e2"), CancellationToken.None);
+
+        Assert.Equal(["old", "new1", "new2", "new3"], Drain(member).Select(SeedText));
+    }
+
+    [Fact]
+    public async Task NoGapNoHistoryRead()
+    {
+        var member = NewMember();
+        await _rooms.JoinAsync("a", member, CancellationToken.None);
+
+        for (var seq = 3; seq <= 6; seq++)
+        {
+            await _broker.PublishTransientAsync("a", MessageFrame(seq), CancellationToken.None);
+        }
+
+        Assert.Empty(_history.AfterCalls);
+        Assert.Equal(4, member.Connection.PendingFrames);
+    }
+
+    [Fact]
+    public async Task WhenHistoryIsUnreachableTheLiveMessageStillGoesOut()
+    {
+        var member = NewMember();
+        await _rooms.JoinAsync("a", member, CancellationToken.None);
+        await _broker.PublishTransientAsync("a", MessageFrame(1, "m1"), CancellationToken.None);
+        _history.Fail = new InvalidOperationException("redis down");
+
+        await _broker.PublishTransientAsync("a", MessageFrame(4, "m4"), CancellationToken.None);
+
+        Assert.Equal(["m1", "m4"], Drain(member).Select(SeedText));
+    }
+
+    private static string SeedText(string frame) =>
+        System.Text.Json.JsonDocument.Parse(frame).RootElement.GetProperty("message").GetString()!;
 }

@@ -1,0 +1,31 @@
+using LetsChat.RoomService.History;
+
+namespace LetsChat.Tests;
+
+/// <summary>A room log in memory, for testing how LocalRooms fills gaps; records what it was asked.</summary>
+internal sealed class FakeHistory : IRoomHistory
+{
+    public List<(string Epoch, long Seq, byte[] Frame)> Log { get; } = [];
+
+    public List<(string Room, long After, int Limit)> AfterCalls { get; } = [];
+
+    public Exception? Fail { get; set; }
+
+    public Task<HistoryPage> AfterAsync(string room, long afterSeq, int limit, bool create, CancellationToken cancellationToken)
+    {
+        AfterCalls.Add((room, afterSeq, limit));
+        if (Fail is { } failure)
+        {
+            throw failure;
+        }
+        var epoch = Log.Count > 0 ? Log[^1].Epoch : null;
+        var messages = Log.Where(m => m.Epoch == epoch && m.Seq > afterSeq).Take(limit).Select(m => (ReadOnlyMemory<byte>)m.Frame).ToList();
+        return Task.FromResult(new HistoryPage(epoch, Log.Count > 0 ? Log[^1].Seq : 0, 1, false, messages));
+    }
+
+    public Task<HistoryPage> LatestAsync(string room, int limit, bool create, CancellationToken cancellationToken) =>
+        throw new NotSupportedException();
+
+    public Task<HistoryPage> BeforeAsync(string room, long beforeSeq, int limit, CancellationToken cancellationToken) =>
+        throw new NotSupportedException();
+}

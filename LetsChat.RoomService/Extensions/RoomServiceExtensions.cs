@@ -21,7 +21,10 @@ public static class RoomServiceExtensions
     /// <summary>Redis, options and the room service's parts. Redis comes from the "redis" connection string.</summary>
     public static WebApplicationBuilder AddRoomService(this WebApplicationBuilder builder)
     {
-        builder.AddRedisClient("redis");
+        // Keep-alive every 5 s (default 60): a subscription connection carries no commands of its own,
+        // so without pings a connection left dangling by a proxy whose Redis went away (the
+        // orchestrator's proxy does this) is noticed only a minute or more later, and its rooms stay deaf.
+        builder.AddRedisClient("redis", configureOptions: options => options.KeepAlive = 5);
 
         builder.Services.AddOptions<RoomServiceOptions>()
             .BindConfiguration(RoomServiceOptions.SectionName)

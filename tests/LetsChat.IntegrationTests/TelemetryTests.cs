@@ -124,66 +124,6 @@ public sealed class TelemetryTests(TelemetryApp app)
         Assert.True(await client.SendAndAckAsync("back", "c1", cts.Token) >= 1);
     }
 
-    [Fact]
-    public async Task RedisRestartedEmptyUnderChatRefusesSendsThenResumesWithAResetAndNoHole()
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        var room = $"restart-{Guid.NewGuid():N}";
-        using var rooms = app.App.CreateHttpClient("rooms");
-        var commands = app.App.Services.GetRequiredService<ResourceCommandService>();
-        await using var ana = await V1Client.ConnectAsync(app, room, cts.Token);
-        await using var ben = await V1Client.ConnectElsewhereAsync(app, room, ana.Replica, cts.Token);
-        for (var i = 0; i < 5; i++)
-        {
-            await ana.SendAndAckAsync($"before {i}", $"b{i}", cts.Token);
-        }
-        Assert.Equal(5, (await ben.ReceiveMessagesAsync(5, cts.Token)).Count);
-
-        Assert.True((await commands.ExecuteCommandAsync("redis", KnownResourceCommands.StopCommand, cts.Token)).Success);
-        try
-        {
-            // While Redis is down a send is refused, explicitly, and never acknowledged.
-            await ana.SendAsync("while down", "down-1", cts.Token);
-            var refused = await ana.ReceiveTypeAsync("error", cts.Token);
-            Assert.Equal(("unavailable", "down-1"), (refused.GetProperty("code").GetString(), refused.GetProperty("id").GetString()));
-        }
-        finally
-        {
-            Assert.True((await commands.ExecuteCommandAsync("redis", KnownResourceCommands.StartCommand, cts.Token)).Success);
-        }
-        var restarted = System.Diagnostics.Stopwatch.StartNew();
-
-        // Ana keeps sending (retrying what is refused) as a client would; Ben must get every acked message.
-        var acked = new List<string>();
-        while (acked.Count < 10)
-        {
-            await ana.SendAsync($"after {acked.Count}", $"a{acked.Count}", cts.Token); // a retry keeps its id
-            var answer = await ana.ReceiveAsync(cts.Token);
-            while (answer.Type() is not ("ack" or "error"))
-            {
-                answer = await ana.ReceiveAsync(cts.Token);
-            }
-            if (answer.Type() == "ack")
-            {
-                acked.Add($"after {acked.Count}");
-            }
-            else
-            {
-                await Task.Delay(100, cts.Token);
-            }
-        }
-
-        // Redis came back empty: Ben is told (a reset to the new epoch), then gets the new log from seq 1, no hole.
-        var reset = await ben.ReceiveTypeAsync("reset", cts.Token);
-        var firstDelivered = restarted.Elapsed;
-        var after = await ben.ReceiveMessagesAsync(10, cts.Token);
-        Assert.Equal(acked, after.Select(m => m.Text()));
-        Assert.Equal(Enumerable.Range(1, 10).Select(s => (long)s), after.Select(m => m.Seq()));
-        Assert.All(after, m => Assert.Equal(reset.Epoch(), m.Epoch()));
-        Assert.NotEqual(ana.Epoch, reset.Epoch());
-        Assert.True(firstDelivered < TimeSpan.FromSeconds(15), $"delivery resumed {firstDelivered.TotalSeconds:F1} s after Redis was started");
-    }
-
     private static Task<T> EventuallyAsync<T>(Func<T?> probe, CancellationToken ct, Func<string>? describe = null) where T : class =>
         EventuallyAsync(() => Task.FromResult(probe()), ct, describe);
 

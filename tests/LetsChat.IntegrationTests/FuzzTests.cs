@@ -34,7 +34,7 @@ public sealed class FuzzTests(ServerRedisApp app)
 
         var anaSees = ReceiveHonestAsync(ana, cts.Token);
         var benSees = ReceiveHonestAsync(ben, cts.Token);
-        var fuzzed = (await Task.WhenAll(fuzzing)).Sum();
+        await Task.WhenAll(fuzzing);
         await chatting;
 
         // Each honest message exactly once, each sender's in its order, and one order for everyone
@@ -48,7 +48,6 @@ public sealed class FuzzTests(ServerRedisApp app)
             Assert.Equal(own.Order(), own);
         }
         Assert.Equal(seenByAna, seenByBen);
-        Assert.Equal(FuzzFrames, fuzzed);
         using var rooms = new HttpClient { BaseAddress = app.Gateway };
         Assert.True((await rooms.GetAsync("/chat/", cts.Token)).IsSuccessStatusCode);
     }
@@ -69,8 +68,11 @@ public sealed class FuzzTests(ServerRedisApp app)
         return seen;
     }
 
-    /// <summary>Sends <paramref name="count"/> hostile frames, reconnecting whenever the server closes the socket.</summary>
-    private async Task<int> FuzzAsync(string room, int seed, int count, CancellationToken ct)
+    /// <summary>
+    /// Writes <paramref name="count"/> hostile frames to the server (a frame counts once its send
+    /// completed), reconnecting whenever the server closes the socket.
+    /// </summary>
+    private async Task FuzzAsync(string room, int seed, int count, CancellationToken ct)
     {
         var random = new Random(seed);
         var sent = 0;
@@ -87,7 +89,6 @@ public sealed class FuzzTests(ServerRedisApp app)
             {
                 while (sent < count && socket.State == WebSocketState.Open)
                 {
-                    sent++;
                     var (bytes, type, fragmented) = NextFrame(random);
                     if (fragmented && bytes.Length > 1)
                     {
@@ -99,6 +100,7 @@ public sealed class FuzzTests(ServerRedisApp app)
                     {
                         await socket.SendAsync(bytes, type, endOfMessage: true, ct);
                     }
+                    sent++;
                     if (random.Next(200) == 0)
                     {
                         socket.Abort(); // an abrupt reset mid-conversation
@@ -112,7 +114,6 @@ public sealed class FuzzTests(ServerRedisApp app)
             socket.Abort();
             await draining;
         }
-        return sent;
     }
 
     private static async Task DrainAsync(ClientWebSocket socket, CancellationToken ct)

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Starts the chat stack for benchmarks without the orchestrator (whose TCP proxy would sit in the path
+# and in the CPU figures): redis-server, one room service and one or more gateways, all pinned to one
+# core; the load generator runs on the other. Each process is stopped by the PID it got here.
+#
+#   bench/stack.sh start [gateways]   # prints the ports and PIDs, writes them to bench/.stack
+#   bench/stack.sh stop
+set -euo pipefail
+cd "$(dirname "$0")/.."
+state=bench/.stack
+SERVER_CORE="${SERVER_CORE:-1}"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_http() { # url
+  for _ in $(seq 1 100); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.2; done
+  echo "stack: $1 did not answer" >&2; return 1
+}
+
+start() {
+  local gateways="${1:-1}"
+  [[ -f $state ]] && { echo "stack: already running (bench/.stack); stop it first" >&2; exit 1; }
+  dotnet build LetsChat.RoomService -c Release -v q -nologo >/dev/null
+  dotnet build LetsChat.Gateway -c Release -v q -nologo >/dev/null
+
+  local redis_port rooms_port password
+  redis_port=$(free_port); rooms_port=$(free_port)
+  password=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
+  local dir; dir=$(mktemp -d); chmod 700 "$dir"
+  printf 'port %s\nbind 127.0.0.1\nrequirepass %s\nsave ""\nappendonly no\ndir %s\n' "$redis_port" "$password" "$dir" > "$dir/redis.conf"
+  chmod 600 "$dir/redis.conf"
+  taskset -c "$SERVER_CORE" redis-server "$dir/redis.conf" > "$dir/redis.log" 2>&1 &
+  echo "REDIS_PID=$!" > $state
+  echo "REDIS_PORT=$redis_port" >> $state
+  echo "STACK_DIR=$dir" >> $state
+
+  # Benchmarks measure capacity: the per-socket and per-address limits are raised out of the way.
+  LetsChat__Rooms__FramesPerSecond=1000000 LetsChat__Rooms__FrameBurst=1000000 \
+  LetsChat__Rooms__MaxConnectionsPerIp=1000000 \
+  ConnectionStrings__redis="127.0.0.1:$redis_port,password=$password" \
+  ASPNETCORE_URLS="http://127.0.0.1:$rooms_port" ASPNETCORE_ENVIRONMENT=Production \
+  Logging__LogLevel__Default=Warning \
+    taskset -c "$SERVER_CORE" dotnet LetsChat.RoomService/bin/Release/net10.0/LetsChat.RoomService.dll > "$dir/rooms.log" 2>&1 &
+  echo "ROOMS_PID=$!" >> $state
+  echo "ROOMS_URL=http://127.0.0.1:$rooms_port" >> $state
+  wait_http "http://127.0.0.1:$rooms_port/alive"
+
+  local urls=() pids=()
+  for i in $(seq 1 "$gateways"); do
+    local port; port=$(free_port)
+    services__rooms__http__0="http://127.0.0.1:$rooms_port" services__frontend__http__0="http://127.0.0.1:9" \
+    ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
+      taskset -c "$SERVER_CORE" dotnet LetsChat.Gateway/bin/Release/net10.0/LetsChat.Gateway.dll > "$dir/gateway$i.log" 2>&1 &
+    pids+=("$!"); urls+=("http://127.0.0.1:$port")
+    wait_http "http://127.0.0.1:$port/alive"
+  done
+  echo "GATEWAY_PIDS=\"${pids[*]}\"" >> $state
+  echo "GATEWAY_URLS=\"${urls[*]}\"" >> $state
+  cat $state
+}
+
+stop() {
+  [[ -f $state ]] || { echo "stack: not running"; return 0; }
+  # shellcheck disable=SC1090
+  source $state
+  for pid in $GATEWAY_PIDS $ROOMS_PID $REDIS_PID; do kill "$pid" 2>/dev/null || true; done
+  for pid in $GATEWAY_PIDS $ROOMS_PID $REDIS_PID; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  done
+  rm -rf "$STACK_DIR" $state
+  echo "stack: stopped"
+}
+
+case "${1:-}" in
+  start) start "${2:-1}" ;;
+  stop) stop ;;
+  *) echo "usage: bench/stack.sh start [gateways] | stop" >&2; exit 2 ;;
+esac

@@ -32,6 +32,13 @@ public sealed class RoomServiceOptions
     /// <summary>A presence entry not refreshed for this long is gone (a crashed replica's members leave by themselves).</summary>
     public int PresenceTtlSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// How often a quiet room is compared with its log in Redis. A subscription can go deaf without
+    /// an error (seen after Redis restarts); a log that moved on while nothing arrived is refilled
+    /// and resubscribed within two checks.
+    /// </summary>
+    public int FeedCheckSeconds { get; set; } = 2;
+
     /// <summary>At most one typing frame per user per this interval; extra ones are dropped.</summary>
     public int TypingIntervalMilliseconds { get; set; } = 2000;
 

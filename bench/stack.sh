@@ -35,7 +35,7 @@ start() {
   echo "STACK_DIR=$dir" >> $state
 
   # Benchmarks measure capacity: the per-socket and per-address limits are raised out of the way.
-  LetsChat__Rooms__FramesPerSecond=1000000 LetsChat__Rooms__FrameBurst=1000000 \
+  env ${ROOMS_ENV:-} LetsChat__Rooms__FramesPerSecond=1000000 LetsChat__Rooms__FrameBurst=1000000 \
   LetsChat__Rooms__MaxConnectionsPerIp=1000000 \
   ConnectionStrings__redis="127.0.0.1:$redis_port,password=$password" \
   ASPNETCORE_URLS="http://127.0.0.1:$rooms_port" ASPNETCORE_ENVIRONMENT=Production \

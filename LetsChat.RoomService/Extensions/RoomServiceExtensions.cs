@@ -24,7 +24,14 @@ public static class RoomServiceExtensions
         // Keep-alive every 5 s (default 60): a subscription connection carries no commands of its own,
         // so without pings a connection left dangling by a proxy whose Redis went away (the
         // orchestrator's proxy does this) is noticed only a minute or more later, and its rooms stay deaf.
-        builder.AddRedisClient("redis", configureOptions: options => options.KeepAlive = 5);
+        // SocketManager.ThreadPool: Redis I/O runs on the shared thread pool, whose idle spinning the
+        // project file turns off, instead of the client's own dedicated threads (which spin and wait
+        // by their own rules; they topped the first CPU profile). See docs/architecture.md.
+        builder.AddRedisClient("redis", configureOptions: options =>
+        {
+            options.KeepAlive = 5;
+            options.SocketManager = SocketManager.ThreadPool;
+        });
 
         builder.Services.AddOptions<RoomServiceOptions>()
             .BindConfiguration(RoomServiceOptions.SectionName)
@@ -59,6 +66,7 @@ public static class RoomServiceExtensions
         builder.Services.AddSingleton<IRoomPresence, RedisRoomPresence>();
         builder.Services.AddSingleton<LocalRooms>();
         builder.Services.AddHostedService<PresenceHeartbeat>();
+        builder.Services.AddHostedService<FeedWatch>();
         builder.Services.AddHostedService<RedisConnectionTelemetry>();
         return builder;
     }

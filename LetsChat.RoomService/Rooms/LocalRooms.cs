@@ -89,12 +89,127 @@ public sealed partial class LocalRooms(IRoomBroker broker, IRoomHistory history,
             telemetry.FrameDropped();
             return;
         }
-        if (e.Kind == RoomEventKind.Message)
+        if (e.Kind != RoomEventKind.Message)
+        {
+            Deliver(room, e);
+            return;
+        }
+        await room.FeedLock.WaitAsync();
+        try
         {
             await FillGapAsync(room, e);
             room.Feed = (e.Epoch, e.Seq);
+            Deliver(room, e);
         }
-        Deliver(room, e);
+        finally
+        {
+            room.FeedLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Compares a room with its log. A subscription can stop bringing messages without any error
+    /// (seen after Redis restarts behind a proxy): when the log was already ahead of this replica
+    /// at the previous check and nothing arrived since, the missed messages are delivered from the
+    /// log and the room subscribes again. Returns true when it did.
+    /// </summary>
+    public async Task<bool> CheckFeedAsync(Room room, CancellationToken cancellationToken)
+    {
+        var feed = room.Feed;
+        var page = await history.AfterAsync(room.Name, feed.Seq, 0, create: false, cancellationToken);
+        (string? Epoch, long Seq) head = (page.Epoch, page.LastSeq);
+        if (head.Epoch is null)
+        {
+            return false; // no log: nothing to miss
+        }
+        if (feed.Epoch is null)
+        {
+            await SetBaselineAsync(room, head);
+            return false;
+        }
+        var previous = room.LastCheck;
+        room.LastCheck = (feed, head);
+        if (previous is not { } last || last.Feed != feed || !Behind(feed, last.Head))
+        {
+            return false;
+        }
+
+        LogDeafSubscription(logger, room.Name, feed.Epoch, feed.Seq, last.Head.Epoch, last.Head.Seq);
+        telemetry.DeafSubscription();
+        await ResubscribeAsync(room, cancellationToken);
+        await room.FeedLock.WaitAsync(cancellationToken);
+        try
+        {
+            // From where this replica stopped, or from the start of a new incarnation of the log.
+            var after = feed.Epoch == head.Epoch ? feed.Seq : 0;
+            var missed = await history.AfterAsync(room.Name, after, 10_000, create: false, cancellationToken);
+            foreach (var frame in missed.Messages)
+            {
+                if (MessageEnvelope.Read(frame) is { } m && (room.Feed.Epoch != m.Epoch || m.Seq > room.Feed.Seq))
+                {
+                    room.Feed = (m.Epoch, m.Seq);
+                    Deliver(room, m with { PublishedAtMs = 0 });
+                    telemetry.GapFilled();
+                }
+            }
+        }
+        finally
+        {
+            room.FeedLock.Release();
+        }
+        room.LastCheck = null;
+        return true;
+    }
+
+    // A room that has delivered nothing since it subscribed starts from the log's head as it is
+    // now: what came before the subscription was never this replica's to deliver.
+    private static async Task SetBaselineAsync(Room room, (string? Epoch, long Seq) head)
+    {
+        await room.FeedLock.WaitAsync();
+        try
+        {
+            if (room.Feed.Epoch is null)
+            {
+                room.Feed = head;
+            }
+        }
+        finally
+        {
+            room.FeedLock.Release();
+        }
+    }
+
+    // Behind: the log held a message (or a new incarnation) this replica has not delivered.
+    private static bool Behind((string? Epoch, long Seq) feed, (string? Epoch, long Seq) head) =>
+        head.Epoch is not null && (head.Epoch != feed.Epoch || head.Seq > feed.Seq);
+
+    private async Task ResubscribeAsync(Room room, CancellationToken cancellationToken)
+    {
+        await room.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (room.Retired || room.Subscription is not { } old)
+            {
+                return;
+            }
+            // Unsubscribe first: the client keeps one server subscription per channel, so a second
+            // subscribe beside a deaf one would not send SUBSCRIBE again. Messages in between are
+            // in the log, and the refill that follows delivers them.
+            room.Subscription = null;
+            try
+            {
+                await old.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // A dead connection may not answer; the new subscription does not depend on it.
+            }
+            room.Subscription = await broker.SubscribeAsync(room.Name, frame => DeliverAsync(room, frame), cancellationToken);
+        }
+        finally
+        {
+            room.Gate.Release();
+        }
     }
 
     // Pub/sub is at most once: while the subscription was down (Redis restarted, connection lost)
@@ -143,6 +258,9 @@ public sealed partial class LocalRooms(IRoomBroker broker, IRoomHistory history,
             .SetTag("letschat.room", room.Name)
             .SetTag("letschat.recipients", recipients);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Room {Room}: the subscription went deaf (delivered {Epoch}:{Seq}, the log had {LogEpoch}:{LogSeq} one check earlier); refilling from the log and subscribing again")]
+    private static partial void LogDeafSubscription(ILogger logger, string room, string? epoch, long seq, string? logEpoch, long logSeq);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Room {Room}: could not fill the gap after seq {AfterSeq} before {Seq}; those messages reach live members only on their next resume")]
     private static partial void LogGapFillFailed(ILogger logger, string room, long afterSeq, long seq, Exception exception);

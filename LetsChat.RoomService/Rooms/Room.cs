@@ -22,6 +22,12 @@ public sealed class Room(string name)
     /// <summary>The last message this replica delivered (epoch, seq): a jump past seq + 1 is a gap to fill from history.</summary>
     internal (string? Epoch, long Seq) Feed { get; set; }
 
+    /// <summary>Serializes what changes <see cref="Feed"/>: the subscription's deliveries and a deaf room's refill.</summary>
+    internal SemaphoreSlim FeedLock { get; } = new(1, 1);
+
+    /// <summary>What the last feed check saw: this replica's feed and the log's head (epoch, last seq).</summary>
+    internal ((string? Epoch, long Seq) Feed, (string? Epoch, long Seq) Head)? LastCheck { get; set; }
+
     public IReadOnlyList<Member> Members => Volatile.Read(ref _members);
 
     public int MemberCount => Volatile.Read(ref _members).Length;

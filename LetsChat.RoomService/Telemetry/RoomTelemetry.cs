@@ -28,6 +28,7 @@ public sealed class RoomTelemetry
     private readonly Counter<long> _redisReconnects;
     private readonly Counter<long> _framesDropped;
     private readonly Counter<long> _gapsFilled;
+    private readonly Counter<long> _deafRooms;
 
     public RoomTelemetry(IMeterFactory meterFactory)
     {
@@ -45,6 +46,7 @@ public sealed class RoomTelemetry
         _redisConnectionFailures = meter.CreateCounter<long>("letschat.redis.connection_failures", "{event}", "Redis connections lost or not established.");
         _redisReconnects = meter.CreateCounter<long>("letschat.redis.reconnects", "{event}", "Redis connections restored (subscriptions are restored with them).");
         _framesDropped = meter.CreateCounter<long>("letschat.redis.frames_dropped", "{frame}", "Frames on a room channel this service could not read (never expected).");
+        _deafRooms = meter.CreateCounter<long>("letschat.redis.deaf_subscriptions", "{room}", "Rooms whose subscription stopped bringing messages the log had; each was refilled from history and subscribed again.");
         _gapsFilled = meter.CreateCounter<long>("letschat.redis.gap_messages_filled", "{message}", "Messages pub/sub did not bring (a reconnect, a restart) that were delivered from history instead.");
     }
 
@@ -85,4 +87,6 @@ public sealed class RoomTelemetry
     public void FrameDropped() => _framesDropped.Add(1);
 
     public void GapFilled() => _gapsFilled.Add(1);
+
+    public void DeafSubscription() => _deafRooms.Add(1);
 }

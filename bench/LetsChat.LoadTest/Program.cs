@@ -22,11 +22,12 @@ var idle = new Option<int>("--idle") { Description = "Hold N idle sockets open a
 var hold = new Option<double>("--hold") { Description = "Idle: seconds to hold the sockets before measuring", DefaultValueFactory = _ => 15 };
 var json = new Option<string?>("--json") { Description = "Write the result as JSON to this file ('-' for stdout, instead of the table)" };
 var quiet = new Option<bool>("--quiet") { Description = "No progress lines" };
+var warmup = new Option<double>("--warmup") { Description = "Seconds of unreported load first (JIT tiering settles in ~30 s)", DefaultValueFactory = _ => 0 };
 
 var root = new RootCommand("LetsChat load generator: rooms × clients × senders × rate, counted and timed.")
 {
     targets, rooms, clients, senders, rate, duration, drain, protocol, pids, sources, concurrency,
-    ladder, factor, maxSteps, p99Limit, idle, hold, json, quiet,
+    ladder, factor, maxSteps, p99Limit, idle, hold, json, quiet, warmup,
 };
 
 root.SetAction(async (parse, ct) =>
@@ -53,6 +54,11 @@ root.SetAction(async (parse, ct) =>
     var progress = parse.GetValue(quiet) ? null : Console.Error;
     var jsonPath = parse.GetValue(json);
 
+    if (parse.GetValue(warmup) is > 0 and var warmupSeconds)
+    {
+        progress?.WriteLine($"warm-up: {warmupSeconds:N0} s");
+        await LoadStep.RunAsync(settings with { Duration = TimeSpan.FromSeconds(warmupSeconds), Drain = TimeSpan.FromSeconds(2) }, null, ct);
+    }
     if (parse.GetValue(idle) is > 0 and var idleCount)
     {
         var result = await Idle.RunAsync(settings, idleCount, TimeSpan.FromSeconds(parse.GetValue(hold)), progress, ct);

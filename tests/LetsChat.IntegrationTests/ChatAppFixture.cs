@@ -139,6 +139,24 @@ public sealed class CrashCollection : ICollectionFixture<CrashApp>
     public const string Name = "app whose replica gets killed";
 }
 
+/// <summary>An app whose Redis the tests stop, restart and freeze (SIGSTOP) under load.</summary>
+public sealed class FaultApp() : ChatAppFixture("server", Unthrottled)
+{
+    /// <summary>The redis-server process the orchestrator runs now (a restart makes a new one).</summary>
+    public int RedisPid()
+    {
+        Assert.True(App.ResourceNotifications.TryGetCurrentState("redis", out var state), "no state for the redis resource");
+        var pid = state!.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value;
+        return Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class FaultCollection : ICollectionFixture<FaultApp>
+{
+    public const string Name = "app whose Redis fails";
+}
+
 [CollectionDefinition(Name)]
 public sealed class GarnetRedisCollection : ICollectionFixture<GarnetRedisApp>
 {

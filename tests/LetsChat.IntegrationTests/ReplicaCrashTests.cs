@@ -1,34 +1,73 @@
 using System.Diagnostics;
+using Xunit.Abstractions;
 
 namespace LetsChat.IntegrationTests;
 
-/// <summary>A replica that dies without cleaning up: its members leave by themselves, within the presence TTL.</summary>
+/// <summary>
+/// A replica killed (SIGKILL) in the middle of a chat under steady load. Its clients reconnect
+/// through the gateway to the survivor and resume: no message lost or doubled. A member who does
+/// not come back leaves the room's presence within the TTL.
+/// </summary>
 [Collection(CrashCollection.Name)]
-public sealed class ReplicaCrashTests(CrashApp app)
+public sealed class ReplicaCrashTests(CrashApp app, ITestOutputHelper output)
 {
+    // Under the default per-socket limit (10 frames/s), so the load is what a lively room sends.
+    private const int MessagesPerSecondPerClient = 8;
+
     [Fact]
-    public async Task KillingAReplicaRemovesItsMembersWithinTheTtl()
+    public async Task KillingAReplicaUnderLoadLosesAndDoublesNothingAndItsLeaversLeaveWithinTheTtl()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         var room = $"crash-{Guid.NewGuid():N}";
-        // Ben first, then Ana on the other replica: Ana's retries make presence events about Ana only,
-        // so the leave for Ben that Ana waits for below can only come from the crash.
-        var doomed = await V1Client.ConnectAsync(app, room, cts.Token, cookie: await Sessions.CreateAsync(app, "Ben", cts.Token));
-        await using var survivor = await V1Client.ConnectElsewhereAsync(app, room, doomed.Replica, cts.Token, cookie: await Sessions.CreateAsync(app, "Ana", cts.Token));
-        var snapshot = await survivor.ReceiveTypeAsync("presence", cts.Token);
-        Assert.Contains(snapshot.GetProperty("members").EnumerateArray(), u => u.GetProperty("name").GetString() == "Ben");
 
-        // X-LetsChat-Replica is "<host>-<pid>-<random>": the pid of the process holding Ben's socket.
-        var pid = int.Parse(doomed.Replica.Split('-')[^2]);
-        using var replica = Process.GetProcessById(pid);
-        var killedAt = Stopwatch.StartNew();
-        replica.Kill(); // SIGKILL: no leave, no unsubscribe, nothing
-        doomed.Abort();
-        await doomed.DisposeAsync();
+        // Ben will not come back after the crash: the survivors must see him leave.
+        var ben = await V1Client.ConnectAsync(app, room, cts.Token, cookie: await Sessions.CreateAsync(app, "Ben", cts.Token));
+        var doomedReplica = ben.Replica;
+        var clients = new List<ResumingClient>();
+        try
+        {
+            // Two chatters on Ben's replica (doomed), two on the other one.
+            clients = await ResumingClient.StartOnBothReplicasAsync(app, room, perReplica: 2, cts.Token);
+            await using var watcher = await V1Client.ConnectElsewhereAsync(app, room, doomedReplica, cts.Token, cookie: await Sessions.CreateAsync(app, "Watcher", cts.Token));
 
-        await survivor.ReceivePresenceAsync("leave", "Ben", cts.Token);
-        var heartbeat = CrashApp.PresenceTtlSeconds / 3.0;
-        Assert.True(killedAt.Elapsed.TotalSeconds <= CrashApp.PresenceTtlSeconds + heartbeat + 1,
-            $"Ben left {killedAt.Elapsed.TotalSeconds:F1} s after the kill; TTL {CrashApp.PresenceTtlSeconds} s, heartbeat {heartbeat:F1} s");
+            using var sending = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
+            var load = clients.Select(c => Load.SendSteadilyAsync(c, MessagesPerSecondPerClient, sending.Token)).ToArray();
+            await Task.Delay(TimeSpan.FromSeconds(3), cts.Token);
+
+            // X-LetsChat-Replica is "<host>-<pid>-<random>": the pid of the process holding Ben's socket.
+            using var replica = Process.GetProcessById(int.Parse(doomedReplica.Split('-')[^2]));
+            var onSurvivor = clients.Where(c => c.Replica != doomedReplica).ToList();
+            Assert.Equal(2, onSurvivor.Count);
+            var killedAt = Stopwatch.StartNew();
+            replica.Kill(); // SIGKILL: no leave, no unsubscribe, nothing
+            ben.Abort();
+
+            // Load keeps flowing while the doomed clients find the survivor and resume.
+            await Task.Delay(TimeSpan.FromSeconds(6), cts.Token);
+            await sending.CancelAsync();
+            await Task.WhenAll(load);
+            await Load.SettleAsync(clients, cts.Token);
+
+            var counts = DeliveryCounts.Of(clients);
+            output.WriteLine($"{counts}; {string.Join("; ", clients)}");
+            Assert.True(onSurvivor.All(c => c.Connects == 1), "the survivor's clients were not disturbed");
+            Assert.True(clients.Except(onSurvivor).All(c => c.Connects >= 2), "the doomed replica's clients reconnected");
+            Assert.All(clients, c => Assert.NotEqual(doomedReplica, c.Replica)); // everyone ended on the survivor
+            Assert.True(counts.Acked > 100, $"only {counts.Acked} messages were acked");
+            Assert.Equal((0, 0, 0), (counts.Lost, counts.Duplicated, counts.OutOfOrder));
+            Assert.Equal(counts.Expected, counts.Delivered);
+            Assert.All(clients, c => Assert.Equal(0, c.Resets));
+
+            // Ben's entry on the dead replica expires: the watcher sees him leave within TTL + one heartbeat.
+            await watcher.ReceivePresenceAsync("leave", "Ben", cts.Token);
+            var heartbeat = CrashApp.PresenceTtlSeconds / 3.0;
+            Assert.True(killedAt.Elapsed.TotalSeconds <= CrashApp.PresenceTtlSeconds + heartbeat + 1,
+                $"Ben left {killedAt.Elapsed.TotalSeconds:F1} s after the kill; TTL {CrashApp.PresenceTtlSeconds} s, heartbeat {heartbeat:F1} s");
+        }
+        finally
+        {
+            foreach (var client in clients) await client.DisposeAsync();
+            await ben.DisposeAsync();
+        }
     }
 }

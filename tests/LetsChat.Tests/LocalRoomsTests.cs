@@ -194,6 +194,83 @@ public class LocalRoomsTests
         Assert.Equal(["m1", "m4"], Drain(member).Select(SeedText));
     }
 
+    [Fact]
+    public async Task ADeafSubscriptionIsRefilledFromTheLogAndResubscribedAtTheSecondCheck()
+    {
+        var member = NewMember();
+        var room = await _rooms.JoinAsync("a", member, CancellationToken.None);
+        _history.Log.Add(("e1", 1, MessageFrame(1, "m1")));
+        await _broker.PublishTransientAsync("a", MessageFrame(1, "m1"), CancellationToken.None);
+        // 2 and 3 reach the log, but the subscription has gone deaf: pub/sub brings nothing.
+        _history.Log.Add(("e1", 2, MessageFrame(2, "m2")));
+        _history.Log.Add(("e1", 3, MessageFrame(3, "m3")));
+
+        // The first check only notices the log is ahead (the messages may still be in flight).
+        Assert.False(await _rooms.CheckFeedAsync(room, CancellationToken.None));
+        Assert.Equal(["m1"], Drain(member).Select(SeedText));
+        // The second finds nothing arrived since: it refills, in order, and subscribes again.
+        Assert.True(await _rooms.CheckFeedAsync(room, CancellationToken.None));
+        Assert.Equal(["m2", "m3"], Drain(member).Select(SeedText));
+        Assert.Equal(2, _broker.TotalSubscribes);
+        Assert.Equal(1, _broker.Active("a"));
+
+        // The new subscription delivers, and a late copy of 3 from anywhere is not delivered twice.
+        await _broker.PublishTransientAsync("a", MessageFrame(3, "m3"), CancellationToken.None);
+        await _broker.PublishTransientAsync("a", MessageFrame(4, "m4"), CancellationToken.None);
+        Assert.Equal(["m4"], Drain(member).Select(SeedText));
+    }
+
+    [Fact]
+    public async Task AFeedThatKeepsUpIsNeverResubscribed()
+    {
+        var member = NewMember();
+        var room = await _rooms.JoinAsync("a", member, CancellationToken.None);
+        for (var seq = 1; seq <= 4; seq++)
+        {
+            _history.Log.Add(("e1", seq, MessageFrame(seq, $"m{seq}")));
+            // Each check sees the log one ahead (the message is in flight), then the message arrives.
+            Assert.False(await _rooms.CheckFeedAsync(room, CancellationToken.None));
+            await _broker.PublishTransientAsync("a", MessageFrame(seq, $"m{seq}"), CancellationToken.None);
+        }
+        Assert.False(await _rooms.CheckFeedAsync(room, CancellationToken.None));
+        Assert.False(await _rooms.CheckFeedAsync(room, CancellationToken.None));
+        Assert.Equal(1, _broker.TotalSubscribes);
+        Assert.Equal(["m1", "m2", "m3", "m4"], Drain(member).Select(SeedText));
+    }
+
+    [Fact]
+    public async Task ARoomDeafFromItsStartIsRefilledFromTheLogsHeadAtTheFirstCheck()
+    {
+        var member = NewMember();
+        _history.Log.Add(("e1", 7, MessageFrame(7, "before the join")));
+        var room = await _rooms.JoinAsync("a", member, CancellationToken.None);
+
+        Assert.False(await _rooms.CheckFeedAsync(room, CancellationToken.None)); // baseline: seq 7
+        _history.Log.Add(("e1", 8, MessageFrame(8, "m8")));
+        Assert.False(await _rooms.CheckFeedAsync(room, CancellationToken.None));
+        Assert.True(await _rooms.CheckFeedAsync(room, CancellationToken.None));
+
+        Assert.Equal(["m8"], Drain(member).Select(SeedText));
+    }
+
+    [Fact]
+    public async Task ALogThatCameBackAsANewIncarnationIsDeliveredFromItsFirstMessage()
+    {
+        var member = NewMember();
+        var room = await _rooms.JoinAsync("a", member, CancellationToken.None);
+        _history.Log.Add(("e1", 5, MessageFrame(5, "old", epoch: "e1")));
+        await _broker.PublishTransientAsync("a", MessageFrame(5, "old", epoch: "e1"), CancellationToken.None);
+        // Redis restarted empty; the subscription stayed deaf through it.
+        _history.Log.Clear();
+        _history.Log.Add(("e2", 1, MessageFrame(1, "new1", epoch: "e2")));
+        _history.Log.Add(("e2", 2, MessageFrame(2, "new2", epoch: "e2")));
+
+        Assert.False(await _rooms.CheckFeedAsync(room, CancellationToken.None));
+        Assert.True(await _rooms.CheckFeedAsync(room, CancellationToken.None));
+
+        Assert.Equal(["old", "new1", "new2"], Drain(member).Select(SeedText));
+    }
+
     private static string SeedText(string frame) =>
         System.Text.Json.JsonDocument.Parse(frame).RootElement.GetProperty("message").GetString()!;
 }

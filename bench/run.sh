@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The benchmarks of docs/benchmarks.md, in one run: the generator pinned to core 0, redis-server,
+# the room service and the gateway(s) to core 1 (bench/stack.sh). Results (JSON and tables) go to
+# bench/results/<UTC time>/. Takes about 15 minutes. Only 127.0.0.x is contacted.
+#
+#   bench/run.sh            # everything
+#   bench/run.sh a c        # some of: a b c d
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GEN_CORE="${GEN_CORE:-0}"
+out="bench/results/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$out"
+dotnet build bench/LetsChat.LoadTest -c Release -v q -nologo >/dev/null
+load() { taskset -c "$GEN_CORE" dotnet bench/LetsChat.LoadTest/bin/Release/net10.0/LetsChat.LoadTest.dll --quiet "$@"; }
+trap 'bench/stack.sh stop >/dev/null 2>&1 || true' EXIT
+scenarios="${*:-a b c d}"
+
+{ echo "# $(date -u) on $(nproc) cores, $(uname -r)"; redis-server --version; dotnet --version; } > "$out/env.txt"
+
+fresh() { # gateways [cold]
+  bench/stack.sh stop >/dev/null 2>&1 || true
+  bench/stack.sh start "$1" >/dev/null
+  # shellcheck disable=SC1091
+  source bench/.stack
+  GATEWAY_URL="${GATEWAY_URLS%% *}"; GATEWAY_PID="${GATEWAY_PIDS%% *}"
+  if [[ ${2:-} == cold ]]; then sleep 5; return; fi # memory baselines: no load, no garbage before them
+  # JIT tiering settles in ~30 s of load; nothing measured before it has.
+  load --target "$ROOMS_URL" --rooms 10 --clients 10 --senders 2 --rate 50 --duration 15 --drain 2 >/dev/null
+  load --target "$GATEWAY_URL" --rooms 10 --clients 10 --senders 2 --rate 50 --duration 15 --drain 2 >/dev/null
+}
+
+if [[ $scenarios == *a* ]]; then
+  fresh 1
+  for rep in 1 2 3; do
+    for path in direct gateway; do
+      target=$ROOMS_URL; pids="$ROOMS_PID $REDIS_PID"
+      [[ $path == gateway ]] && { target=$GATEWAY_URL; pids="$pids $GATEWAY_PID"; }
+      for proto in seed v1; do
+        load --target "$target" --protocol $proto --rooms 1 --clients 2 --senders 2 --rate 10 --duration 20 --drain 2 \
+          --pid $pids --json "$out/a-$path-$proto-$rep.json" | tee -a "$out/a.txt"
+      done
+    done
+  done
+fi
+
+if [[ $scenarios == *b* ]]; then
+  fresh 1
+  for path in direct gateway; do
+    target=$ROOMS_URL; pids="$ROOMS_PID $REDIS_PID"
+    [[ $path == gateway ]] && { target=$GATEWAY_URL; pids="$pids $GATEWAY_PID"; }
+    echo "## ladder, $path" | tee -a "$out/b.txt"
+    load --target "$target" --rooms 10 --clients 10 --senders 2 --rate 5 --ladder --factor 1.5 --duration 8 --drain 3 \
+      --pid $pids --json "$out/b-$path.json" | tee -a "$out/b.txt" || true
+  done
+fi
+
+if [[ $scenarios == *c* ]]; then
+  fresh 1
+  # 10 rooms × 10 clients × 2 senders × 100 msg/s = 2,000 sends/s = 20,000 deliveries/s.
+  for rep in 1 2 3 4 5; do
+    for path in direct gateway; do
+      target=$ROOMS_URL; pids="$ROOMS_PID $REDIS_PID"
+      [[ $path == gateway ]] && { target=$GATEWAY_URL; pids="$pids $GATEWAY_PID"; }
+      load --target "$target" --rooms 10 --clients 10 --senders 2 --rate 100 --duration 10 --drain 3 \
+        --pid $pids --json "$out/c-$path-$rep.json" | tee -a "$out/c.txt"
+    done
+  done
+fi
+
+if [[ $scenarios == *d* ]]; then
+  # One gateway process cannot hold 18,000 proxied sockets under a 20,000-fd limit (each needs two
+  # fds), so two gateways share them. A fresh stack per size: the GC keeps freed memory, which
+  # would hide the next size's cost.
+  for n in 1000 10000 18000; do
+    for path in direct gateway; do
+      fresh 2 cold
+      if [[ $path == direct ]]; then targets=$ROOMS_URL; pids="$ROOMS_PID"; else targets=$GATEWAY_URLS; pids="$ROOMS_PID $GATEWAY_PIDS"; fi
+      load --target $targets --protocol v1 --rooms 1000 --idle "$n" --hold 20 --sources 4 --connect-concurrency 128 \
+        --pid $pids --json "$out/d-$path-$n.json" | tee -a "$out/d.txt"
+    done
+  done
+fi
+echo "results: $out"

@@ -4,7 +4,7 @@
 # bench/results/<UTC time>/. Takes about 15 minutes. Only 127.0.0.x is contacted.
 #
 #   bench/run.sh            # everything
-#   bench/run.sh a c        # some of: a b c d
+#   bench/run.sh a c        # some of: a b c d s
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GEN_CORE="${GEN_CORE:-0}"
@@ -13,13 +13,13 @@ mkdir -p "$out"
 dotnet build bench/LetsChat.LoadTest -c Release -v q -nologo >/dev/null
 load() { taskset -c "$GEN_CORE" dotnet bench/LetsChat.LoadTest/bin/Release/net10.0/LetsChat.LoadTest.dll --quiet "$@"; }
 trap 'bench/stack.sh stop >/dev/null 2>&1 || true' EXIT
-scenarios="${*:-a b c d}"
+scenarios="${*:-a b c d s}"
 
 { echo "# $(date -u) on $(nproc) cores, $(uname -r)"; redis-server --version; dotnet --version; } > "$out/env.txt"
 
 fresh() { # gateways [cold]
   bench/stack.sh stop >/dev/null 2>&1 || true
-  bench/stack.sh start "$1" >/dev/null
+  ROOMS_SPIN="${SPIN:-}" bench/stack.sh start "$1" >/dev/null
   # shellcheck disable=SC1091
   source bench/.stack
   GATEWAY_URL="${GATEWAY_URLS%% *}"; GATEWAY_PID="${GATEWAY_PIDS%% *}"
@@ -77,6 +77,17 @@ if [[ $scenarios == *d* ]]; then
       if [[ $path == direct ]]; then targets=$ROOMS_URL; pids="$ROOMS_PID"; else targets=$GATEWAY_URLS; pids="$ROOMS_PID $GATEWAY_PIDS"; fi
       load --target $targets --protocol v1 --rooms 1000 --idle "$n" --hold 20 --sources 4 --connect-concurrency 128 \
         --pid $pids --json "$out/d-$path-$n.json" | tee -a "$out/d.txt"
+    done
+  done
+fi
+if [[ $scenarios == *s* ]]; then
+  # The thread pool's idle spinning, A/B: .NET's default spin limit (70) against the project's 0,
+  # alternating fresh stacks, at the fixed 20,000 deliveries/s of (c), straight at the room service.
+  for rep in 1 2 3; do
+    for spin in 70 0; do
+      SPIN=$spin fresh 1
+      load --target "$ROOMS_URL" --rooms 10 --clients 10 --senders 2 --rate 100 --duration 10 --drain 3 \
+        --pid "$ROOMS_PID" "$REDIS_PID" --json "$out/s-spin$spin-$rep.json" | tee -a "$out/s.txt"
     done
   done
 fi

@@ -34,13 +34,22 @@ start() {
   echo "REDIS_PORT=$redis_port" >> $state
   echo "STACK_DIR=$dir" >> $state
 
+  # ROOMS_SPIN=N runs the room service with the thread pool's spin limit at N instead of the
+  # project's 0 (70 is .NET's default): the A/B of docs/benchmarks.md. A copy of its runtimeconfig
+  # carries the value.
+  local exec_args=()
+  if [[ -n ${ROOMS_SPIN:-} ]]; then
+    sed "s/\"System.Threading.ThreadPool.UnfairSemaphoreSpinLimit\": [0-9]*/\"System.Threading.ThreadPool.UnfairSemaphoreSpinLimit\": $ROOMS_SPIN/" \
+      LetsChat.RoomService/bin/Release/net10.0/LetsChat.RoomService.runtimeconfig.json > "$dir/rooms.runtimeconfig.json"
+    exec_args=(exec --runtimeconfig "$dir/rooms.runtimeconfig.json")
+  fi
   # Benchmarks measure capacity: the per-socket and per-address limits are raised out of the way.
   env ${ROOMS_ENV:-} LetsChat__Rooms__FramesPerSecond=1000000 LetsChat__Rooms__FrameBurst=1000000 \
   LetsChat__Rooms__MaxConnectionsPerIp=1000000 \
   ConnectionStrings__redis="127.0.0.1:$redis_port,password=$password" \
   ASPNETCORE_URLS="http://127.0.0.1:$rooms_port" ASPNETCORE_ENVIRONMENT=Production \
   Logging__LogLevel__Default=Warning \
-    taskset -c "$SERVER_CORE" dotnet LetsChat.RoomService/bin/Release/net10.0/LetsChat.RoomService.dll > "$dir/rooms.log" 2>&1 &
+    taskset -c "$SERVER_CORE" dotnet "${exec_args[@]}" LetsChat.RoomService/bin/Release/net10.0/LetsChat.RoomService.dll > "$dir/rooms.log" 2>&1 &
   echo "ROOMS_PID=$!" >> $state
   echo "ROOMS_URL=http://127.0.0.1:$rooms_port" >> $state
   wait_http "http://127.0.0.1:$rooms_port/alive"

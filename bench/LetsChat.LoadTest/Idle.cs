@@ -9,7 +9,11 @@ namespace LetsChat.LoadTest;
 public static class Idle
 {
     public sealed record Result(int Attempted, int Established, int Failed, string? FirstError, double HeldSeconds,
-        IReadOnlyList<ProcessMemory> Processes, long GeneratorRssKiB);
+        IReadOnlyList<ProcessMemory> Processes, long GeneratorRssKiB)
+    {
+        /// <summary>Every given process together (two gateways sharing the sockets add up to one gateway's cost).</summary>
+        public double TotalKiBPerConnection => Math.Round(Processes.Sum(p => p.KiBPerConnection), 2);
+    }
 
     public sealed record ProcessMemory(int Pid, string Name, long RssBeforeKiB, long RssAfterKiB, double KiBPerConnection);
 

@@ -52,6 +52,7 @@ public static class Report
         t.AppendLine($"idle: {idle.Established:N0} of {idle.Attempted:N0} sockets held {idle.HeldSeconds:N0} s ({idle.Failed:N0} failed{(idle.FirstError is null ? "" : ": " + idle.FirstError)})");
         foreach (var p in idle.Processes)
             t.AppendLine($"  {p.Name} ({p.Pid}): RSS {p.RssBeforeKiB / 1024.0:N1} → {p.RssAfterKiB / 1024.0:N1} MiB, {p.KiBPerConnection:N2} KiB per connection");
+        if (idle.Processes.Count > 1) t.AppendLine($"  all given processes: {idle.TotalKiBPerConnection:N2} KiB per connection");
         t.AppendLine($"  generator RSS {idle.GeneratorRssKiB / 1024.0:N0} MiB");
         return t.ToString();
     }

@@ -190,12 +190,26 @@ public sealed class BrowserTests(ServerRedisApp app, BrowserFixture browser) : I
     private async Task<IPage> JoinAsync(string name, string room, int width = 1280, int height = 800)
     {
         var page = await (await NewContextAsync(width, height)).NewPageAsync();
+        // What the page did, for the failure message if the room never loads (seen once in CI: a
+        // 30 s wait for the room page's load event after Enter in the lobby).
+        var journal = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        page.Request += (_, r) => journal.Enqueue($"→ {r.Method} {r.Url}");
+        page.RequestFinished += (_, r) => journal.Enqueue($"✓ {r.Url}");
+        page.RequestFailed += (_, r) => journal.Enqueue($"✗ {r.Url} {r.Failure}");
+        page.Console += (_, m) => journal.Enqueue($"console {m.Type}: {m.Text}");
         await page.GotoAsync(new Uri(app.Gateway, "/chat/").ToString());
         await Expect(page.Locator("#room-form[data-ready]")).ToHaveCountAsync(1);
         await page.Locator("#display-name-input").FillAsync(name);
         await page.Locator("#room-name-input").FillAsync(room);
         await page.Locator("#room-name-input").PressAsync("Enter");
-        await page.WaitForURLAsync(new Regex($"/chat/{Regex.Escape(room)}/$"));
+        try
+        {
+            await page.WaitForURLAsync(new Regex($"/chat/{Regex.Escape(room)}/$"));
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\nat {page.Url}; the page's requests and console:\n{string.Join("\n", journal)}", e);
+        }
         await Expect(page.Locator("#connection")).ToHaveAttributeAsync("data-state", "open");
         return page;
     }

@@ -24,6 +24,9 @@ public abstract class ChatAppFixture(string redisMode, params string[] settings)
 
     public Uri Gateway { get; private set; } = null!;
 
+    /// <summary>Every line the app's resources wrote (Information and up), for tests of what logs may contain.</summary>
+    public ResourceLogCapture ResourceLogs { get; } = new();
+
     /// <summary>A short history window, so tests can push a client past it with a few hundred messages.</summary>
     public const int HistoryLength = 100;
 
@@ -42,7 +45,9 @@ public abstract class ChatAppFixture(string redisMode, params string[] settings)
         builder.Services.AddLogging(logging => logging
             .SetMinimumLevel(LogLevel.Warning)
             .AddFilter("LetsChat.AppHost", LogLevel.Information)
-            .AddFilter("LetsChat.AppHost.Resources", LogLevel.Warning));
+            .AddFilter("LetsChat.AppHost.Resources", LogLevel.Warning)
+            .AddProvider(ResourceLogs)
+            .AddFilter<ResourceLogCapture>("LetsChat.AppHost.Resources", LogLevel.Information));
 
         await ConfigureAsync(builder);
         _app = await builder.BuildAsync(cts.Token);
@@ -161,4 +166,30 @@ public sealed class FaultCollection : ICollectionFixture<FaultApp>
 public sealed class GarnetRedisCollection : ICollectionFixture<GarnetRedisApp>
 {
     public const string Name = "app with Garnet";
+}
+
+/// <summary>Keeps the resources' log lines in memory (the forwarded console output of every service and Redis).</summary>
+public sealed class ResourceLogCapture : ILoggerProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+    public IReadOnlyCollection<string> Lines => _lines;
+
+    public ILogger CreateLogger(string categoryName) => new Capture(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Capture(ResourceLogCapture owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => category.StartsWith("LetsChat.AppHost.Resources", StringComparison.Ordinal);
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel)) owner._lines.Enqueue($"{category}: {formatter(state, exception)} {exception}");
+        }
+    }
 }

@@ -14,6 +14,31 @@ public sealed class TelemetryTests(TelemetryApp app)
     private OtlpReceiver Receiver => app.Receiver;
 
     [Fact]
+    public async Task LogsHoldNeitherMessageTextNorNamesNorTheRedisPassword()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var marker = $"secret-{Guid.NewGuid():N}";
+        var room = $"logs-{Guid.NewGuid():N}";
+        var name = $"N{Guid.NewGuid():N}"[..20];
+        await using var ana = await V1Client.ConnectAsync(app, room, cts.Token, cookie: await Sessions.CreateAsync(app, name, cts.Token));
+        await using var seed = await ChatClient.ConnectAsync(app.WebSocketUri(room), cts.Token);
+        await ana.SendAndAckAsync($"v1 {marker}", "c1", cts.Token);
+        await seed.SendAsync($"seed {marker}", cts.Token);
+        // Paths that log: a refused frame, and a socket closed for a bad frame that carries the marker.
+        await ana.SendFrameAsync(new { type = "send", id = "c2", text = marker + new string('x', 5000) }, cts.Token);
+        await seed.SendRawAsync(System.Text.Encoding.UTF8.GetBytes($"{{\"message\": {marker}}}"), System.Net.WebSockets.WebSocketMessageType.Text, cts.Token);
+        await Task.Delay(TimeSpan.FromSeconds(2), cts.Token); // console output reaches the orchestrator
+
+        var password = (await app.App.GetConnectionStringAsync("redis", cts.Token))!.Split(',')
+            .Single(p => p.StartsWith("password=", StringComparison.Ordinal))["password=".Length..];
+        var lines = app.ResourceLogs.Lines.ToList();
+        Assert.Contains(lines, l => l.Contains("Socket opened")); // the capture works: the room service's lines are here
+        Assert.DoesNotContain(lines, l => l.Contains(marker));
+        Assert.DoesNotContain(lines, l => l.Contains(name));
+        Assert.DoesNotContain(lines, l => l.Contains(password));
+    }
+
+    [Fact]
     public async Task OneMessageAcrossTwoReplicasIsOneTraceWithAConsumerSpanPerReplica()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));

@@ -4,7 +4,7 @@
 # bench/results/<UTC time>/. Takes about 15 minutes. Only 127.0.0.x is contacted.
 #
 #   bench/run.sh            # everything
-#   bench/run.sh a c        # some of: a b c d s
+#   bench/run.sh a c        # some of: a b c d s g
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GEN_CORE="${GEN_CORE:-0}"
@@ -13,7 +13,7 @@ mkdir -p "$out"
 dotnet build bench/LetsChat.LoadTest -c Release -v q -nologo >/dev/null
 load() { taskset -c "$GEN_CORE" dotnet bench/LetsChat.LoadTest/bin/Release/net10.0/LetsChat.LoadTest.dll --quiet "$@"; }
 trap 'bench/stack.sh stop >/dev/null 2>&1 || true' EXIT
-scenarios="${*:-a b c d s}"
+scenarios="${*:-a b c d s g}"
 
 { echo "# $(date -u) on $(nproc) cores, $(uname -r)"; redis-server --version; dotnet --version; } > "$out/env.txt"
 
@@ -90,5 +90,19 @@ if [[ $scenarios == *s* ]]; then
         --pid "$ROOMS_PID" "$REDIS_PID" --json "$out/s-spin$spin-$rep.json" | tee -a "$out/s.txt"
     done
   done
+fi
+if [[ $scenarios == *g* ]]; then
+  # The generator's own ceiling: a stand-in server (pinned to core 1) that only sends, as fast as
+  # the tool reads; 100 sockets; the tool on core 0. Nothing is sent by the tool (rate ~0).
+  bench/stack.sh stop >/dev/null 2>&1 || true
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  taskset -c 1 dotnet bench/LetsChat.LoadTest/bin/Release/net10.0/LetsChat.LoadTest.dll --serve-blast "$port" 2>/dev/null &
+  blast=$!
+  sleep 3
+  for rep in 1 2 3; do
+    load --target "http://127.0.0.1:$port" --rooms 10 --clients 10 --senders 1 --rate 0.001 --duration 10 --drain 1 \
+      --pid "$blast" --json "$out/g-$rep.json" | tee -a "$out/g.txt"
+  done
+  kill "$blast"
 fi
 echo "results: $out"

@@ -29,6 +29,9 @@ public sealed record LoadSettings
     public int ConnectConcurrency { get; init; } = 64;
     /// <summary>Prefix of the room names; a random suffix keeps each step's rooms (and their history) apart.</summary>
     public string RoomPrefix { get; init; } = "load";
+    /// <summary>Use the same room names every run (<c>{prefix}-{i}</c>), e.g. for a soak whose rooms' logs must stay bounded.</summary>
+    public bool SameRooms { get; init; }
+
     /// <summary>Print a progress line every second (to stderr).</summary>
     public bool Progress { get; init; } = true;
 

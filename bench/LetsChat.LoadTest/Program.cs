@@ -3,7 +3,7 @@ using System.Net;
 using LetsChat.LoadTest;
 
 // letschat-load: drives N rooms × M clients against the gateway or one room service. See docs/benchmarks.md.
-var targets = new Option<string[]>("--target") { Description = "Base URL of the gateway or a room service (repeat to spread sockets)", Required = true, AllowMultipleArgumentsPerToken = true };
+var targets = new Option<string[]>("--target") { Description = "Base URL of the gateway or a room service (repeat to spread sockets)", AllowMultipleArgumentsPerToken = true };
 var rooms = new Option<int>("--rooms") { Description = "Rooms", DefaultValueFactory = _ => 10 };
 var clients = new Option<int>("--clients") { Description = "Sockets per room", DefaultValueFactory = _ => 10 };
 var senders = new Option<int>("--senders") { Description = "Senders per room (the first sockets of each room)", DefaultValueFactory = _ => 2 };
@@ -22,16 +22,24 @@ var idle = new Option<int>("--idle") { Description = "Hold N idle sockets open a
 var hold = new Option<double>("--hold") { Description = "Idle: seconds to hold the sockets before measuring", DefaultValueFactory = _ => 15 };
 var json = new Option<string?>("--json") { Description = "Write the result as JSON to this file ('-' for stdout, instead of the table)" };
 var quiet = new Option<bool>("--quiet") { Description = "No progress lines" };
+var roomPrefix = new Option<string>("--room-prefix") { Description = "Room names start with this", DefaultValueFactory = _ => "load" };
+var sameRooms = new Option<bool>("--same-rooms") { Description = "Reuse the rooms <prefix>-0 … across runs instead of fresh ones (a soak)" };
+var serveBlast = new Option<int>("--serve-blast") { Description = "Run a stand-in server on this port that only sends, as fast as readers read (measures the tool itself)", DefaultValueFactory = _ => 0 };
 var warmup = new Option<double>("--warmup") { Description = "Seconds of unreported load first (JIT tiering settles in ~30 s)", DefaultValueFactory = _ => 0 };
 
 var root = new RootCommand("LetsChat load generator: rooms × clients × senders × rate, counted and timed.")
 {
     targets, rooms, clients, senders, rate, duration, drain, protocol, pids, sources, concurrency,
-    ladder, factor, maxSteps, p99Limit, idle, hold, json, quiet, warmup,
+    ladder, factor, maxSteps, p99Limit, idle, hold, json, quiet, warmup, roomPrefix, sameRooms, serveBlast,
 };
 
 root.SetAction(async (parse, ct) =>
 {
+    if (parse.GetValue(serveBlast) is > 0 and var blastPort)
+    {
+        await BlastServer.RunAsync(blastPort, ct);
+        return 0;
+    }
     var settings = new LoadSettings
     {
         Targets = (parse.GetValue(targets) ?? []).Select(t => Uri.TryCreate(t, UriKind.Absolute, out var uri) ? uri : new Uri("invalid:" + Uri.EscapeDataString(t))).ToArray(),
@@ -45,6 +53,8 @@ root.SetAction(async (parse, ct) =>
         Pids = parse.GetValue(pids) ?? [],
         Sources = Enumerable.Range(1, parse.GetValue(sources)).Select(i => IPAddress.Parse($"127.0.0.{i}")).ToArray(),
         ConnectConcurrency = parse.GetValue(concurrency),
+        RoomPrefix = parse.GetValue(roomPrefix) ?? "load",
+        SameRooms = parse.GetValue(sameRooms),
     };
     if (settings.Validate() is { } problem)
     {

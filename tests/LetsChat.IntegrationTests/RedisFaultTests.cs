@@ -1,3 +1,4 @@
+using LetsChat.LoadTest;
 using System.Diagnostics;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
@@ -135,6 +136,6 @@ public sealed class RedisFaultTests(FaultApp app, ITestOutputHelper output)
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
 
-    private static long RssMiB(int pid) =>
-        long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
+    // The load tool's /proc reader: the same figure the benchmarks report.
+    private static long RssMiB(int pid) => ProcessSample.Of(pid)!.Value.RssKiB / 1024;
 }

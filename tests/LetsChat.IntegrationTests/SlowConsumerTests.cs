@@ -1,3 +1,4 @@
+using LetsChat.LoadTest;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Net.WebSockets;
@@ -143,8 +144,8 @@ public sealed class SlowConsumerTests(ServerRedisApp app, ITestOutputHelper outp
         }
     }
 
-    private static long RssMiB(int pid) =>
-        long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
+    // The load tool's /proc reader: the same figure the benchmarks report.
+    private static long RssMiB(int pid) => ProcessSample.Of(pid)!.Value.RssKiB / 1024;
 
     /// <summary>A seed client that reads every frame and keeps each message's latency (send time is in the text).</summary>
     private sealed class LatencyReader : IAsyncDisposable

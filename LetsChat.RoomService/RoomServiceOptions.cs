@@ -11,10 +11,16 @@ public sealed class RoomServiceOptions
     /// <summary>Longest message text, in UTF-16 code units.</summary>
     public int MaxMessageChars { get; set; } = 4000;
 
-    /// <summary>Frames waiting to be written to one socket; a client that lets it fill is closed with 1013.</summary>
-    public int SendQueueCapacity { get; set; } = 256;
+    /// <summary>
+    /// Bytes one socket may have waiting behind a flush that has not finished (the kernel's buffers
+    /// and the connection's are already full); a client that lets more pile up is closed with 1013.
+    /// </summary>
+    public int SendBufferBytes { get; set; } = 1024 * 1024;
 
-    /// <summary>Server keep-alive frames; also keeps the gateway's idle timeout from cutting quiet sockets.</summary>
+    /// <summary>Live events a v1 socket may hold while its catch-up (history or resume) is being sent.</summary>
+    public int CatchUpHoldLimit { get; set; } = 4096;
+
+    /// <summary>Server keep-alive frames, sent to every socket by one timer per replica; also keeps the gateway's idle timeout from cutting quiet sockets.</summary>
     public int KeepAliveSeconds { get; set; } = 30;
 
     /// <summary>How long a closing handshake (or a stuck send) may take before the socket is aborted.</summary>

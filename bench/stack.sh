@@ -5,6 +5,9 @@
 #
 #   bench/stack.sh start [gateways]   # prints the ports and PIDs, writes them to bench/.stack
 #   bench/stack.sh stop
+#
+# STACK_BIN=DIR runs the builds in DIR/rooms and DIR/gateway instead of building the working tree
+# (bench/compare.sh uses it to run two revisions side by side).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 state=bench/.stack
@@ -20,8 +23,13 @@ wait_http() { # url
 start() {
   local gateways="${1:-1}"
   [[ -f $state ]] && { echo "stack: already running (bench/.stack); stop it first" >&2; exit 1; }
-  dotnet build LetsChat.RoomService -c Release -v q -nologo >/dev/null
-  dotnet build LetsChat.Gateway -c Release -v q -nologo >/dev/null
+  local rooms_dir=LetsChat.RoomService/bin/Release/net10.0 gateway_dir=LetsChat.Gateway/bin/Release/net10.0
+  if [[ -n ${STACK_BIN:-} ]]; then
+    rooms_dir=$STACK_BIN/rooms; gateway_dir=$STACK_BIN/gateway
+  else
+    dotnet build LetsChat.RoomService -c Release -v q -nologo >/dev/null
+    dotnet build LetsChat.Gateway -c Release -v q -nologo >/dev/null
+  fi
 
   local redis_port rooms_port password
   redis_port=$(free_port); rooms_port=$(free_port)
@@ -40,7 +48,7 @@ start() {
   local exec_args=()
   if [[ -n ${ROOMS_SPIN:-} ]]; then
     sed "s/\"System.Threading.ThreadPool.UnfairSemaphoreSpinLimit\": [0-9]*/\"System.Threading.ThreadPool.UnfairSemaphoreSpinLimit\": $ROOMS_SPIN/" \
-      LetsChat.RoomService/bin/Release/net10.0/LetsChat.RoomService.runtimeconfig.json > "$dir/rooms.runtimeconfig.json"
+      "$rooms_dir/LetsChat.RoomService.runtimeconfig.json" > "$dir/rooms.runtimeconfig.json"
     exec_args=(exec --runtimeconfig "$dir/rooms.runtimeconfig.json")
   fi
   # Benchmarks measure capacity: the per-socket and per-address limits are raised out of the way.
@@ -49,7 +57,7 @@ start() {
   ConnectionStrings__redis="127.0.0.1:$redis_port,password=$password" \
   ASPNETCORE_URLS="http://127.0.0.1:$rooms_port" ASPNETCORE_ENVIRONMENT=Production \
   Logging__LogLevel__Default=Warning \
-    taskset -c "$SERVER_CORE" dotnet "${exec_args[@]}" LetsChat.RoomService/bin/Release/net10.0/LetsChat.RoomService.dll > "$dir/rooms.log" 2>&1 &
+    taskset -c "$SERVER_CORE" dotnet "${exec_args[@]}" "$rooms_dir/LetsChat.RoomService.dll" > "$dir/rooms.log" 2>&1 &
   echo "ROOMS_PID=$!" >> $state
   echo "ROOMS_URL=http://127.0.0.1:$rooms_port" >> $state
   wait_http "http://127.0.0.1:$rooms_port/alive"
@@ -59,7 +67,7 @@ start() {
     local port; port=$(free_port)
     services__rooms__http__0="http://127.0.0.1:$rooms_port" services__frontend__http__0="http://127.0.0.1:9" \
     ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
-      taskset -c "$SERVER_CORE" dotnet LetsChat.Gateway/bin/Release/net10.0/LetsChat.Gateway.dll > "$dir/gateway$i.log" 2>&1 &
+      taskset -c "$SERVER_CORE" dotnet "$gateway_dir/LetsChat.Gateway.dll" > "$dir/gateway$i.log" 2>&1 &
     pids+=("$!"); urls+=("http://127.0.0.1:$port")
     wait_http "http://127.0.0.1:$port/alive"
   done

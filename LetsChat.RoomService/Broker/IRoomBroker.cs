@@ -10,7 +10,8 @@ namespace LetsChat.RoomService.Broker;
 /// <item>Each message gets the room's next seq; (epoch, seq) is its id, the same on every replica.</item>
 /// <item>Live delivery is at most once; a subscriber that missed something reads it from history.</item>
 /// <item>A (user, client id) pair is published once: resending it returns the first seq, marked duplicate.</item>
-/// <item>Subscribers receive the published frames' bytes, in publish order, one at a time.</item>
+/// <item>Subscribers receive the published frames' bytes, in publish order, in batches: whatever
+/// arrived while the previous batch was being delivered, so a burst costs one hop.</item>
 /// <item>The publish methods complete once Redis accepted the message, and throw when it cannot.</item>
 /// </list>
 /// </summary>
@@ -22,11 +23,11 @@ public interface IRoomBroker
     Task PublishTransientAsync(string room, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Starts delivering <paramref name="room"/>'s frames to <paramref name="onFrame"/>, one at a time
-    /// (the next waits for the previous task), in publish order. Dispose the result to stop. Callers
-    /// keep one subscription per room (see LocalRooms).
+    /// Starts delivering <paramref name="room"/>'s frames to <paramref name="onFrames"/> in publish
+    /// order, a batch at a time (the next waits for the previous task; the list is reused after it).
+    /// Dispose the result to stop. Callers keep one subscription per room (see LocalRooms).
     /// </summary>
-    Task<IAsyncDisposable> SubscribeAsync(string room, Func<ReadOnlyMemory<byte>, Task> onFrame, CancellationToken cancellationToken);
+    Task<IAsyncDisposable> SubscribeAsync(string room, Func<IReadOnlyList<ReadOnlyMemory<byte>>, Task> onFrames, CancellationToken cancellationToken);
 }
 
 /// <summary>

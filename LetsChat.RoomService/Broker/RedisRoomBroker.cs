@@ -36,15 +36,40 @@ public sealed class RedisRoomBroker(IConnectionMultiplexer redis, IOptions<RoomS
     }
 
     public async Task<IAsyncDisposable> SubscribeAsync(
-        string room, Func<ReadOnlyMemory<byte>, Task> onFrame, CancellationToken cancellationToken)
+        string room, Func<IReadOnlyList<ReadOnlyMemory<byte>>, Task> onFrames, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        // A message queue (not a handler) keeps the channel's order: frames are handed over one at a
-        // time, each after the previous one's task completed.
+        // A message queue (not a handler) keeps the channel's order. It is drained a batch at a
+        // time: what piled up while the room delivered the last batch goes out with one flush per socket.
         var queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(RedisKeys.LiveChannel(room)));
-        queue.OnMessage(message => onFrame((byte[])message.Message!));
+        _ = Task.Run(() => DrainAsync(queue, onFrames), CancellationToken.None); // ends when the queue completes
         return new Subscription(queue);
     }
+
+    private static async Task DrainAsync(ChannelMessageQueue queue, Func<IReadOnlyList<ReadOnlyMemory<byte>>, Task> onFrames)
+    {
+        var batch = new List<ReadOnlyMemory<byte>>(MaxBatch);
+        while (true)
+        {
+            try
+            {
+                batch.Add((byte[])(await queue.ReadAsync()).Message!);
+            }
+            catch (Exception ex) when (ex is System.Threading.Channels.ChannelClosedException or OperationCanceledException)
+            {
+                return; // unsubscribed
+            }
+            while (batch.Count < MaxBatch && queue.TryRead(out var next))
+            {
+                batch.Add((byte[])next.Message!);
+            }
+            await onFrames(batch);
+            batch.Clear();
+        }
+    }
+
+    /// <summary>Most frames handed over at once: a long backlog is delivered (and flushed) in slices.</summary>
+    private const int MaxBatch = 256;
 
     /// <summary>A candidate epoch; Redis keeps it only when the room has none.</summary>
     internal static string NewEpoch() => Guid.NewGuid().ToString("N")[..16];

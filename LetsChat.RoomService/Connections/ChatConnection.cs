@@ -1,84 +1,92 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Net.WebSockets;
-using System.Threading.Channels;
 using LetsChat.RoomService.Protocol;
 using LetsChat.RoomService.Telemetry;
 
 namespace LetsChat.RoomService.Connections;
 
 /// <summary>
-/// One client socket. Inbound: reassembles frames up to a size limit and hands each text frame
-/// to the caller. Outbound: a bounded queue drained by a single writer, so a client that does not
-/// read fills only its own queue and is closed (1013) instead of slowing its room.
+/// One client socket. Inbound: the framework's WebSocket reads (unmasking, UTF-8, fragments,
+/// control frames); frames are reassembled up to a size limit and each text frame is handed to
+/// the caller. Outbound: a <see cref="FrameWriter"/>, written straight into by the room's delivery
+/// loop; a client that does not read is closed (1013) instead of slowing its room.
 /// </summary>
-public sealed class ChatConnection : IDisposable
+public sealed class ChatConnection
 {
-    private WebSocket _socket = null!; // set by RunAsync; frames queued before then wait for it
     private readonly RoomServiceOptions _options;
     private readonly RoomTelemetry _telemetry;
-    private readonly Channel<OutboundFrame> _outbound;
-    // Stops the writer taking further frames once a close is decided.
-    private readonly CancellationTokenSource _closing = new();
-    // Aborts socket I/O when the close handshake (or a stuck send) outlives CloseTimeoutSeconds.
-    private readonly CancellationTokenSource _abort = new();
+    private readonly FrameWriter _writer;
+    private WebSocket? _socket; // set by RunAsync; frames written before then wait in the writer
+    private Action? _abort;
+    private Task _closed = Task.CompletedTask;
+    private CancellationTokenSource? _deadline;
     private int _closeRequested;
+    private int _closeStarted;
 
     public ChatConnection(RoomServiceOptions options, RoomTelemetry telemetry)
     {
         _options = options;
         _telemetry = telemetry;
-        _outbound = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(options.SendQueueCapacity)
-        {
-            SingleReader = true,
-            SingleWriter = false,
-            FullMode = BoundedChannelFullMode.Wait, // TryWrite fails instead of waiting or dropping silently
-        });
+        _writer = new FrameWriter(options.SendBufferBytes,
+            publishedAtMs => telemetry.MessageDelivered((DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - publishedAtMs) / 1000.0));
     }
 
     public WebSocketCloseStatus? CloseStatus { get; private set; }
 
     public string? CloseReason { get; private set; }
 
-    /// <summary>Frames queued and not yet written.</summary>
-    public int PendingFrames => _outbound.Reader.Count;
+    /// <summary>Bytes written for this client and not yet taken by its connection.</summary>
+    public long PendingBytes => _writer.WaitingBytes;
 
-    /// <summary>Takes the next queued frame without a socket (unit tests look at what would be sent).</summary>
-    internal bool TryTakeQueued(out ReadOnlyMemory<byte> frame)
+    /// <summary>Unit tests: takes the payload of the oldest frame not yet sent (without a socket, every frame waits).</summary>
+    internal bool TryTakeQueued(out ReadOnlyMemory<byte> payload)
     {
-        var taken = _outbound.Reader.TryRead(out var queued);
-        frame = queued.Bytes;
+        var taken = _writer.TryTakeWaiting(out var frame);
+        payload = taken ? frame[(frame.Length - WireFrame.PayloadOf(frame.Span).Length)..] : default;
         return taken;
     }
 
     /// <summary>
-    /// Queues <paramref name="frame"/> for this client. Never blocks: a full queue closes the client.
+    /// Writes a frame shared by the room (see <see cref="WireFrame"/>) without flushing; the room
+    /// calls <see cref="Flush"/> after its batch. Never blocks: a client too far behind is closed.
     /// <paramref name="publishedAtMs"/> (live messages only) feeds the delivery latency histogram.
     /// </summary>
-    public void Enqueue(ReadOnlyMemory<byte> frame, long publishedAtMs = 0)
+    public void Deliver(ReadOnlyMemory<byte> wireFrame, long publishedAtMs = 0)
     {
-        if (_outbound.Writer.TryWrite(new OutboundFrame(frame, publishedAtMs)))
-        {
-            return;
-        }
-        if (Volatile.Read(ref _closeRequested) == 0)
+        if (!_writer.TryWrite(wireFrame, publishedAtMs) && Volatile.Read(ref _closeRequested) == 0)
         {
             _telemetry.SlowConsumerClosed();
-            RequestClose(CloseCodes.TryAgainLater, "Too slow: the send queue is full.");
+            RequestClose(CloseCodes.TryAgainLater, "Too slow: the send buffer is full.");
         }
     }
 
-    /// <summary>
-    /// Queues a frame this connection itself produced (welcome, catch-up, ack, error), waiting for
-    /// room in the queue: these may outnumber its capacity. False when the connection is closing.
-    /// </summary>
-    public async ValueTask<bool> EnqueueAsync(ReadOnlyMemory<byte> frame)
+    /// <summary>Sends what <see cref="Deliver"/> wrote since the last flush.</summary>
+    public void Flush() => _writer.Flush();
+
+    /// <summary>The replica's keep-alive: an unsolicited pong (also keeps the gateway's idle timeout from cutting quiet sockets).</summary>
+    public void KeepAlive()
     {
+        Deliver(WireFrame.KeepAlive);
+        Flush();
+    }
+
+    /// <summary>
+    /// Sends a frame this connection itself produced (welcome, catch-up, ack, error) and waits
+    /// until it is flushed. False when the connection is closing.
+    /// </summary>
+    public async ValueTask<bool> SendAsync(ReadOnlyMemory<byte> payload)
+    {
+        if (Volatile.Read(ref _closeRequested) != 0)
+        {
+            return false;
+        }
         try
         {
-            await _outbound.Writer.WriteAsync(new OutboundFrame(frame, 0), _closing.Token);
+            await _writer.WriteOwnAsync(WireFrame.Text(payload.Span));
             return true;
         }
-        catch (Exception ex) when (ex is ChannelClosedException or OperationCanceledException)
+        catch (IOException)
         {
             return false;
         }
@@ -93,38 +101,66 @@ public sealed class ChatConnection : IDisposable
         }
         CloseStatus = status;
         CloseReason = reason;
-        _outbound.Writer.TryComplete();
-        _closing.Cancel();
-        _abort.CancelAfter(TimeSpan.FromSeconds(_options.CloseTimeoutSeconds));
+        if (Volatile.Read(ref _socket) is not null)
+        {
+            StartClose();
+        }
     }
 
-    /// <summary>Runs <paramref name="socket"/> until it is closed. <paramref name="onText"/> gets each complete text frame.</summary>
-    public async Task RunAsync(WebSocket socket, Func<ReadOnlyMemory<byte>, Task> onText)
+    /// <summary>
+    /// Takes over the upgraded connection: <paramref name="output"/> is where frames are written
+    /// from now on (frames delivered before this go first), <paramref name="abort"/> tears the
+    /// connection down.
+    /// </summary>
+    public void Attach(Stream upgraded, PipeWriter output, Action abort, string? subProtocol)
     {
-        _socket = socket;
-        var writer = WriteLoopAsync();
+        // No keep-alive timer per socket: the replica sends them for all (KeepAliveSweep).
+        var socket = WebSocket.CreateFromStream(new TransportStream(upgraded, _writer),
+            new WebSocketCreationOptions { IsServer = true, SubProtocol = subProtocol, KeepAliveInterval = TimeSpan.Zero });
+        _abort = abort;
+        _writer.Attach(output);
+        Volatile.Write(ref _socket, socket);
+        if (Volatile.Read(ref _closeRequested) != 0)
+        {
+            StartClose();
+        }
+    }
+
+    /// <summary>Reads the attached socket until it is closed. <paramref name="onText"/> gets each complete text frame.</summary>
+    public async Task RunAsync(Func<ReadOnlyMemory<byte>, Task> onText)
+    {
+        using var socket = _socket ?? throw new InvalidOperationException("Attach the connection first.");
         try
         {
-            await ReadLoopAsync(onText);
+            await ReadLoopAsync(socket, onText);
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
         {
             // The peer vanished, sent something the WebSocket layer refused (bad UTF-8: it closes
             // with 1007 itself), or the close timed out. Nothing more to read either way.
             RequestClose(WebSocketCloseStatus.EndpointUnavailable, "Connection lost.");
         }
-        await writer;
+        RequestClose(WebSocketCloseStatus.NormalClosure, ""); // the peer closed first: answer it
+        await _closed;
+        _deadline?.Dispose();
+        _writer.Fail();
     }
 
-    private async Task ReadLoopAsync(Func<ReadOnlyMemory<byte>, Task> onText)
+    /// <summary>Refuses the client's input: counted by reason, then closed with <paramref name="status"/>.</summary>
+    public void Reject(WebSocketCloseStatus status, string reason, string description)
+    {
+        _telemetry.FrameRejected(reason);
+        RequestClose(status, description);
+    }
+
+    private async Task ReadLoopAsync(WebSocket socket, Func<ReadOnlyMemory<byte>, Task> onText)
     {
         while (Volatile.Read(ref _closeRequested) == 0)
         {
             // Wait for a frame with an empty buffer: an idle socket holds no receive buffer.
-            var head = await _socket.ReceiveAsync(Memory<byte>.Empty, _abort.Token);
+            var head = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
             if (head.MessageType == WebSocketMessageType.Close)
             {
-                RequestClose(WebSocketCloseStatus.NormalClosure, "");
                 return;
             }
             if (head.MessageType == WebSocketMessageType.Binary)
@@ -145,7 +181,7 @@ public sealed class ChatConnection : IDisposable
                         Reject(WebSocketCloseStatus.MessageTooBig, "too_big", $"Frames are limited to {_options.MaxFrameBytes} bytes.");
                         break;
                     }
-                    result = await _socket.ReceiveAsync(buffer.AsMemory(length, _options.MaxFrameBytes - length), _abort.Token);
+                    result = await socket.ReceiveAsync(buffer.AsMemory(length, _options.MaxFrameBytes - length), CancellationToken.None);
                     length += result.Count;
                 }
                 if (Volatile.Read(ref _closeRequested) == 0)
@@ -158,26 +194,19 @@ public sealed class ChatConnection : IDisposable
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }
-        await DrainUntilCloseAsync();
-    }
-
-    /// <summary>Refuses the client's input: counted by reason, then closed with <paramref name="status"/>.</summary>
-    public void Reject(WebSocketCloseStatus status, string reason, string description)
-    {
-        _telemetry.FrameRejected(reason);
-        RequestClose(status, description);
+        await DrainUntilCloseAsync(socket);
     }
 
     // After we decide to close, keep reading (and discarding) until the client's close frame
     // arrives, so the handshake completes and the client sees our close code.
-    private async Task DrainUntilCloseAsync()
+    private static async Task DrainUntilCloseAsync(WebSocket socket)
     {
         var scratch = ArrayPool<byte>.Shared.Rent(1024);
         try
         {
-            while (_socket.State is WebSocketState.Open or WebSocketState.CloseSent)
+            while (socket.State is WebSocketState.Open or WebSocketState.CloseSent)
             {
-                var result = await _socket.ReceiveAsync(scratch.AsMemory(), _abort.Token);
+                var result = await socket.ReceiveAsync(scratch.AsMemory(), CancellationToken.None);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     return;
@@ -190,48 +219,32 @@ public sealed class ChatConnection : IDisposable
         }
     }
 
-    private async Task WriteLoopAsync()
+    // Sends the close frame once, off the caller's thread (it may be the room's delivery loop).
+    // If the handshake, or a flush stuck behind a client that stopped reading, outlives
+    // CloseTimeoutSeconds, the connection is aborted. Only closing sockets have a timer.
+    private void StartClose()
     {
-        var reader = _outbound.Reader;
-        try
+        if (Interlocked.Exchange(ref _closeStarted, 1) != 0)
         {
-            while (await reader.WaitToReadAsync(_closing.Token))
-            {
-                while (!_closing.IsCancellationRequested && reader.TryRead(out var frame))
-                {
-                    await _socket.SendAsync(frame.Bytes, WebSocketMessageType.Text, endOfMessage: true, _abort.Token);
-                    if (frame.PublishedAtMs > 0)
-                    {
-                        _telemetry.MessageDelivered((DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - frame.PublishedAtMs) / 1000.0);
-                    }
-                }
-            }
+            return;
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-        {
-            // Closing, or the peer is gone; the close handshake below copes with both.
-        }
-
-        if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        var socket = _socket!;
+        var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(_options.CloseTimeoutSeconds));
+        deadline.Token.UnsafeRegister(static state => ((ChatConnection)state!)._abort?.Invoke(), this);
+        _deadline = deadline;
+        _closed = Task.Run(async () =>
         {
             try
             {
-                await _socket.CloseOutputAsync(
-                    CloseStatus ?? WebSocketCloseStatus.NormalClosure, CloseReason ?? "", _abort.Token);
+                if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                {
+                    await socket.CloseOutputAsync(CloseStatus ?? WebSocketCloseStatus.NormalClosure, CloseReason ?? "", CancellationToken.None);
+                }
             }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
             {
-                _socket.Abort();
+                _abort?.Invoke();
             }
-        }
-    }
-
-    public void Dispose()
-    {
-        _closing.Dispose();
-        _abort.Dispose();
+        });
     }
 }
-
-/// <summary>A frame waiting for the writer; <see cref="PublishedAtMs"/> is set for live messages.</summary>
-internal readonly record struct OutboundFrame(ReadOnlyMemory<byte> Bytes, long PublishedAtMs);

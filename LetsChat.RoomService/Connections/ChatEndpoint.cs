@@ -87,8 +87,8 @@ public static partial class ChatEndpoint
         }
 
         var settings = options.Value;
-        using var connection = new ChatConnection(settings, telemetry);
-        var member = new Member(user, connectionId, protocol, connection, holdLimit: settings.SendQueueCapacity * 16);
+        var connection = new ChatConnection(settings, telemetry);
+        var member = new Member(user, connectionId, protocol, connection, holdLimit: settings.CatchUpHoldLimit);
         using var scope = logger.BeginScope(new Dictionary<string, object>
         {
             ["Room"] = room,
@@ -121,7 +121,9 @@ public static partial class ChatEndpoint
             };
 
             context.Response.Headers[ReplicaIdentity.HeaderName] = replica.Id;
-            using var socket = await context.WebSockets.AcceptWebSocketAsync(protocol == ChatProtocolKind.V1 ? ChatProtocols.V1Name : null);
+            var subProtocol = protocol == ChatProtocolKind.V1 ? ChatProtocols.V1Name : null;
+            var upgraded = await ChatUpgrade.AcceptAsync(context, subProtocol);
+            connection.Attach(upgraded, ChatUpgrade.OutputOf(upgraded), context.Abort, subProtocol);
             using var stopping = lifetime.ApplicationStopping.Register(
                 () => connection.RequestClose(WebSocketCloseStatus.EndpointUnavailable, "Server restarting."));
             LogOpened(logger, protocol);
@@ -130,7 +132,7 @@ public static partial class ChatEndpoint
             {
                 await StartOrCloseAsync(session, connection, resume, logger, context.RequestAborted);
             }
-            await connection.RunAsync(socket, session.OnFrameAsync);
+            await connection.RunAsync(session.OnFrameAsync);
         }
         catch (Exception ex) when (!context.Response.HasStarted && ex is not OperationCanceledException)
         {

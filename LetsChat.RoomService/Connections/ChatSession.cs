@@ -53,14 +53,14 @@ public sealed partial class ChatSession(
         // The client can resume only from a place this log still covers: same epoch, no trimmed gap, not ahead.
         var resumed = resume is not null && resume.Epoch == epoch && resume.AfterSeq >= page.FirstSeq - 1 && resume.AfterSeq <= page.LastSeq;
         var limits = new Limits(options.MaxMessageChars, options.MaxFrameBytes, options.HistoryPageMax, options.TypingIntervalMilliseconds);
-        await Connection.EnqueueAsync(V1Frames.Welcome(new WelcomeFrame(room, epoch, page.LastSeq, member.User, replica, resumed, limits)));
-        await Connection.EnqueueAsync(V1Frames.Presence(members));
+        await Connection.SendAsync(V1Frames.Welcome(new WelcomeFrame(room, epoch, page.LastSeq, member.User, replica, resumed, limits)));
+        await Connection.SendAsync(V1Frames.Presence(members));
 
         if (resumed)
         {
             foreach (var message in page.Messages)
             {
-                await Connection.EnqueueAsync(message);
+                await Connection.SendAsync(message);
             }
         }
         else
@@ -70,7 +70,7 @@ public sealed partial class ChatSession(
                 ? V1Frames.History("history", recent.Epoch, recent.Messages, recent.More)
                 : V1Frames.History("reset", recent.Epoch, recent.Messages, recent.More,
                     reason: resume.Epoch != epoch ? "epoch_changed" : "gap_too_old");
-            await Connection.EnqueueAsync(frame);
+            await Connection.SendAsync(frame);
             page = recent;
         }
         member.GoLive(page.Epoch, page.LastSeq);
@@ -108,7 +108,7 @@ public sealed partial class ChatSession(
         }
         else if (flood.RefusedInARow == 1 && member.Protocol == ChatProtocolKind.V1)
         {
-            await Connection.EnqueueAsync(V1Frames.Error("rate_limited",
+            await Connection.SendAsync(V1Frames.Error("rate_limited",
                 $"Too many frames: at most {options.FramesPerSecond} per second (bursts of {options.FrameBurst}). This frame was dropped."));
         }
     }
@@ -181,7 +181,7 @@ public sealed partial class ChatSession(
 
         if (await TryPublishAsync(frame.Text!, frame.Id) is { } result)
         {
-            await Connection.EnqueueAsync(V1Frames.Ack(new AckFrame(frame.Id!, result.Epoch, result.Seq, result.Duplicate)));
+            await Connection.SendAsync(V1Frames.Ack(new AckFrame(frame.Id!, result.Epoch, result.Seq, result.Duplicate)));
         }
         else
         {
@@ -206,7 +206,7 @@ public sealed partial class ChatSession(
         var before = frame.Before ?? long.MaxValue;
         HistoryPage? page = null;
         await TryAsync(async () => page = await history.BeforeAsync(room, before, limit, CancellationToken.None));
-        await Connection.EnqueueAsync(page is null
+        await Connection.SendAsync(page is null
             ? V1Frames.Error("unavailable", "History is unavailable right now; try again.")
             : V1Frames.History("history", page.Epoch, page.Messages, page.More, frame.Before));
     }
@@ -258,7 +258,7 @@ public sealed partial class ChatSession(
     private async Task ErrorAsync(string code, string message, string? id)
     {
         telemetry.FrameRejected(code);
-        await Connection.EnqueueAsync(V1Frames.Error(code, message, id));
+        await Connection.SendAsync(V1Frames.Error(code, message, id));
     }
 
     private static string Truncate(string? value) => value is null ? "" : value.Length <= 32 ? value : value[..32] + "…";

@@ -37,7 +37,7 @@ public static class RoomServiceExtensions
             .BindConfiguration(RoomServiceOptions.SectionName)
             .Validate(o => o.MaxFrameBytes >= 256, "LetsChat:Rooms:MaxFrameBytes must be at least 256.")
             .Validate(o => o.MaxMessageChars >= 1, "LetsChat:Rooms:MaxMessageChars must be at least 1.")
-            .Validate(o => o.SendQueueCapacity >= 1, "LetsChat:Rooms:SendQueueCapacity must be at least 1.")
+            .Validate(o => o.SendBufferBytes >= o.MaxFrameBytes && o.CatchUpHoldLimit >= 1, "LetsChat:Rooms:SendBufferBytes must be at least MaxFrameBytes, CatchUpHoldLimit at least 1.")
             .Validate(o => o.HistoryLength >= 1 && o.JoinHistory >= 1 && o.HistoryPageMax >= 1, "LetsChat:Rooms history sizes must be at least 1.")
             .Validate(o => o.KeepAliveSeconds >= 1 && o.CloseTimeoutSeconds >= 1 && o.PresenceTtlSeconds >= 3, "LetsChat:Rooms timeouts are too short.")
             .Validate(o => o.RetentionDays >= 1 && o.TypingIntervalMilliseconds >= 0, "LetsChat:Rooms retention or typing interval is out of range.")
@@ -67,6 +67,7 @@ public static class RoomServiceExtensions
         builder.Services.AddSingleton<LocalRooms>();
         builder.Services.AddHostedService<PresenceHeartbeat>();
         builder.Services.AddHostedService<FeedWatch>();
+        builder.Services.AddHostedService<KeepAliveSweep>();
         builder.Services.AddHostedService<RedisConnectionTelemetry>();
         return builder;
     }
@@ -76,9 +77,9 @@ public static class RoomServiceExtensions
         var options = app.Services.GetRequiredService<IOptions<RoomServiceOptions>>().Value;
         var rooms = app.Services.GetRequiredService<LocalRooms>();
         app.Services.GetRequiredService<RoomTelemetry>().ObserveRooms(
-            app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), () => rooms.Count, rooms.QueuedFrames);
+            app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), () => rooms.Count, rooms.PendingBytes);
         app.UseForwardedHeaders();
-        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(options.KeepAliveSeconds) });
+        app.UseWebSockets(); // recognises upgrades; ChatEndpoint accepts them itself (see ChatUpgrade)
         app.Map(ChatEndpoint.Route, ChatEndpoint.HandleAsync);
         app.MapSessionEndpoints();
         app.MapHistoryEndpoints();

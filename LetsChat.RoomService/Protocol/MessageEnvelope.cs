@@ -24,7 +24,7 @@ public static class MessageEnvelope
         return "," + json[1..];
     }
 
-    /// <summary>Reads a frame from Redis once per replica: what kind it is, its place, and the seed bytes for seed sockets.</summary>
+    /// <summary>Reads a frame from Redis once per replica: what kind it is, its place, and the text for seed sockets.</summary>
     public static RoomEvent? Read(ReadOnlyMemory<byte> frame)
     {
         EnvelopeView? view;
@@ -39,7 +39,7 @@ public static class MessageEnvelope
         return view?.Type switch
         {
             "message" when view.Text is { } text && view.Epoch is { } epoch =>
-                new RoomEvent(RoomEventKind.Message, epoch, view.Seq, view.User?.Id, frame, SeedProtocol.EncodeMessage(text))
+                new RoomEvent(RoomEventKind.Message, epoch, view.Seq, view.User?.Id, frame, text)
                 {
                     PublishedAtMs = view.Timestamp,
                     TraceParent = view.TraceParent,

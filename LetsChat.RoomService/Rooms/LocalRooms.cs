@@ -32,7 +32,7 @@ public sealed partial class LocalRooms(IRoomBroker broker, IRoomHistory history,
                 {
                     continue; // its last member left while we waited; the next lookup makes a fresh one
                 }
-                room.Subscription ??= await broker.SubscribeAsync(name, frame => DeliverAsync(room, frame), cancellationToken);
+                room.Subscription ??= await broker.SubscribeAsync(name, frames => DeliverAsync(room, frames), cancellationToken);
                 room.Add(member);
                 return room;
             }
@@ -81,25 +81,28 @@ public sealed partial class LocalRooms(IRoomBroker broker, IRoomHistory history,
         }
     }
 
-    // Runs on the room's subscription, one frame at a time: parse once, then hand to every member.
-    private async Task DeliverAsync(Room room, ReadOnlyMemory<byte> frame)
+    // Runs on the room's subscription, one batch at a time: parse each frame once, hand it to every
+    // member (who copy the shared bytes into their connections), then flush each socket once.
+    private async Task DeliverAsync(Room room, IReadOnlyList<ReadOnlyMemory<byte>> frames)
     {
-        if (MessageEnvelope.Read(frame) is not { } e)
-        {
-            telemetry.FrameDropped();
-            return;
-        }
-        if (e.Kind != RoomEventKind.Message)
-        {
-            Deliver(room, e);
-            return;
-        }
         await room.FeedLock.WaitAsync();
         try
         {
-            await FillGapAsync(room, e);
-            room.Feed = (e.Epoch, e.Seq);
-            Deliver(room, e);
+            foreach (var frame in frames)
+            {
+                if (MessageEnvelope.Read(frame) is not { } e)
+                {
+                    telemetry.FrameDropped();
+                    continue;
+                }
+                if (e.Kind == RoomEventKind.Message)
+                {
+                    await FillGapAsync(room, e);
+                    room.Feed = (e.Epoch, e.Seq);
+                }
+                Deliver(room, e);
+            }
+            room.Flush();
         }
         finally
         {
@@ -152,6 +155,7 @@ public sealed partial class LocalRooms(IRoomBroker broker, IRoomHistory history,
                     telemetry.GapFilled();
                 }
             }
+            room.Flush();
         }
         finally
         {
@@ -204,7 +208,7 @@ public sealed partial class LocalRooms(IRoomBroker broker, IRoomHistory history,
             {
                 // A dead connection may not answer; the new subscription does not depend on it.
             }
-            room.Subscription = await broker.SubscribeAsync(room.Name, frame => DeliverAsync(room, frame), cancellationToken);
+            room.Subscription = await broker.SubscribeAsync(room.Name, frames => DeliverAsync(room, frames), cancellationToken);
         }
         finally
         {
@@ -265,8 +269,8 @@ public sealed partial class LocalRooms(IRoomBroker broker, IRoomHistory history,
     [LoggerMessage(Level = LogLevel.Warning, Message = "Room {Room}: could not fill the gap after seq {AfterSeq} before {Seq}; those messages reach live members only on their next resume")]
     private static partial void LogGapFillFailed(ILogger logger, string room, long afterSeq, long seq, Exception exception);
 
-    /// <summary>Frames waiting in the send queues of this replica's sockets.</summary>
-    public long QueuedFrames() => _rooms.Values.Sum(r => r.Members.Sum(m => (long)m.Connection.PendingFrames));
+    /// <summary>Bytes waiting behind unfinished flushes in this replica's sockets.</summary>
+    public long PendingBytes() => _rooms.Values.Sum(r => r.Members.Sum(m => m.Connection.PendingBytes));
 
     private void Retire(Room room)
     {

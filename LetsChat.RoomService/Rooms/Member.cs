@@ -47,7 +47,7 @@ public sealed class Member
     /// <summary>Called for every event of the room, in channel order, from the room's subscription.</summary>
     public void Deliver(RoomEvent e)
     {
-        if (Protocol == ChatProtocolKind.Seed ? e.SeedFrame is null : e.Kind == RoomEventKind.Typing && e.SenderId == User.Id)
+        if (Protocol == ChatProtocolKind.Seed ? e.Kind != RoomEventKind.Message : e.Kind == RoomEventKind.Typing && e.SenderId == User.Id)
         {
             return; // seed sockets get messages only; nobody is told about their own typing
         }
@@ -106,11 +106,11 @@ public sealed class Member
             if (Protocol == ChatProtocolKind.V1 && _epoch is not null && e.Epoch != _epoch)
             {
                 // The room's log was lost (Redis restarted empty): say so before the new log's first message.
-                Connection.Enqueue(V1Frames.History("reset", e.Epoch, [], more: false, reason: "epoch_changed"));
+                Connection.Deliver(WireFrame.Text(V1Frames.History("reset", e.Epoch, [], more: false, reason: "epoch_changed")));
             }
             _epoch = e.Epoch;
             _lastSeq = e.Seq;
         }
-        Connection.Enqueue(Protocol == ChatProtocolKind.Seed ? e.SeedFrame! : e.Frame, e.PublishedAtMs);
+        Connection.Deliver(Protocol == ChatProtocolKind.Seed ? e.SeedWire : e.V1Wire, e.PublishedAtMs);
     }
 }

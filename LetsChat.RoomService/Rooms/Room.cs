@@ -46,4 +46,13 @@ public sealed class Room(string name)
         }
         return members.Length;
     }
+
+    /// <summary>Ends a delivered batch: each socket written to sends what it got, in one write.</summary>
+    public void Flush()
+    {
+        foreach (var member in Volatile.Read(ref _members))
+        {
+            member.Connection.Flush();
+        }
+    }
 }

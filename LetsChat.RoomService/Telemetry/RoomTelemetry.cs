@@ -40,7 +40,7 @@ public sealed class RoomTelemetry
         _deliveryLatency = meter.CreateHistogram<double>("letschat.delivery.duration", "s", "From publish (the message's server timestamp) to written to a recipient's socket.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
         _framesRejected = meter.CreateCounter<long>("letschat.frames.rejected", "{frame}", "Inbound frames refused, by reason.");
-        _slowConsumerCloses = meter.CreateCounter<long>("letschat.connections.slow_consumer_closed", "{connection}", "Sockets closed (1013) because their send queue filled.");
+        _slowConsumerCloses = meter.CreateCounter<long>("letschat.connections.slow_consumer_closed", "{connection}", "Sockets closed (1013) because they fell too far behind (SendBufferBytes waiting).");
         _publishFailures = meter.CreateCounter<long>("letschat.redis.publish_failures", "{message}", "Publishes Redis did not accept.");
         _subscribeFailures = meter.CreateCounter<long>("letschat.redis.subscribe_failures", "{subscription}", "Room subscriptions Redis did not accept (the upgrade got 503).");
         _redisConnectionFailures = meter.CreateCounter<long>("letschat.redis.connection_failures", "{event}", "Redis connections lost or not established.");
@@ -50,12 +50,12 @@ public sealed class RoomTelemetry
         _gapsFilled = meter.CreateCounter<long>("letschat.redis.gap_messages_filled", "{message}", "Messages pub/sub did not bring (a reconnect, a restart) that were delivered from history instead.");
     }
 
-    /// <summary>Registers gauges read at collection time: rooms with local members, frames waiting in send queues.</summary>
-    public void ObserveRooms(IMeterFactory meterFactory, Func<int> activeRooms, Func<long> queuedFrames)
+    /// <summary>Registers gauges read at collection time: rooms with local members, bytes waiting for slow sockets.</summary>
+    public void ObserveRooms(IMeterFactory meterFactory, Func<int> activeRooms, Func<long> pendingBytes)
     {
         var meter = meterFactory.Create(Name);
         meter.CreateObservableGauge("letschat.rooms.active", () => activeRooms(), "{room}", "Rooms with at least one member on this replica.");
-        meter.CreateObservableGauge("letschat.outbound.queued", () => queuedFrames(), "{frame}", "Frames waiting in this replica's socket send queues, in total.");
+        meter.CreateObservableGauge("letschat.outbound.pending", () => pendingBytes(), "By", "Bytes waiting for sockets whose last flush has not finished (clients reading slowly), in total.");
     }
 
     public void ConnectionOpened() => _activeConnections.Add(1);

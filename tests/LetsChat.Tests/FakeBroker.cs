@@ -6,7 +6,7 @@ namespace LetsChat.Tests;
 /// <summary>An in-process broker that counts subscriptions, for testing LocalRooms in isolation.</summary>
 internal sealed class FakeBroker : IRoomBroker
 {
-    private readonly ConcurrentDictionary<string, List<Func<ReadOnlyMemory<byte>, Task>>> _subscribers = new();
+    private readonly ConcurrentDictionary<string, List<Func<IReadOnlyList<ReadOnlyMemory<byte>>, Task>>> _subscribers = new();
     private readonly Lock _lock = new();
     private readonly Dictionary<string, int> _active = [];
     private readonly Dictionary<string, int> _maxActive = [];
@@ -26,16 +26,16 @@ internal sealed class FakeBroker : IRoomBroker
     {
         if (_subscribers.TryGetValue(room, out var handlers))
         {
-            Func<ReadOnlyMemory<byte>, Task>[] snapshot;
+            Func<IReadOnlyList<ReadOnlyMemory<byte>>, Task>[] snapshot;
             lock (_lock) { snapshot = [.. handlers]; }
             foreach (var handler in snapshot)
             {
-                await handler(payload);
+                await handler([payload]);
             }
         }
     }
 
-    public async Task<IAsyncDisposable> SubscribeAsync(string room, Func<ReadOnlyMemory<byte>, Task> onMessage, CancellationToken cancellationToken)
+    public async Task<IAsyncDisposable> SubscribeAsync(string room, Func<IReadOnlyList<ReadOnlyMemory<byte>>, Task> onMessage, CancellationToken cancellationToken)
     {
         await Task.Yield(); // a real subscribe is a network round trip: let other joiners interleave
         if (FailSubscribe is { } failure)
@@ -52,7 +52,7 @@ internal sealed class FakeBroker : IRoomBroker
         return new Subscription(this, room, onMessage);
     }
 
-    private sealed class Subscription(FakeBroker broker, string room, Func<ReadOnlyMemory<byte>, Task> handler) : IAsyncDisposable
+    private sealed class Subscription(FakeBroker broker, string room, Func<IReadOnlyList<ReadOnlyMemory<byte>>, Task> handler) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {

@@ -105,10 +105,12 @@ public class LocalRoomsTests
     }
 
     [Fact]
-    public async Task AMemberWhoseQueueFillsIsClosedWith1013AndOthersKeepReceiving()
+    public async Task AMemberWhoseSendBufferFillsIsClosedWith1013AndOthersKeepReceiving()
     {
-        var slow = NewMember(queueCapacity: 2);
-        var healthy = NewMember(queueCapacity: 16);
+        // A connection without a socket keeps everything waiting, as one whose client stopped reading does.
+        var frameBytes = MessageEvent(1).SeedWire.Length;
+        var slow = NewMember(sendBufferBytes: 2 * frameBytes);
+        var healthy = NewMember(sendBufferBytes: 16 * frameBytes);
         await _rooms.JoinAsync("a", slow, CancellationToken.None);
         await _rooms.JoinAsync("a", healthy, CancellationToken.None);
 
@@ -119,7 +121,7 @@ public class LocalRoomsTests
 
         Assert.Equal(1013, (int?)slow.Connection.CloseStatus);
         Assert.Null(healthy.Connection.CloseStatus);
-        Assert.Equal(3, healthy.Connection.PendingFrames);
+        Assert.Equal(3 * frameBytes, healthy.Connection.PendingBytes);
     }
 
     [Fact]
@@ -178,7 +180,7 @@ public class LocalRoomsTests
         }
 
         Assert.Empty(_history.AfterCalls);
-        Assert.Equal(4, member.Connection.PendingFrames);
+        Assert.Equal(4, Drain(member).Count);
     }
 
     [Fact]

@@ -16,9 +16,9 @@ internal static class TestRooms
     public static readonly RoomTelemetry Telemetry =
         new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
 
-    public static Member NewMember(ChatProtocolKind protocol = ChatProtocolKind.Seed, string userId = "u_1", int queueCapacity = 64, int holdLimit = 64) =>
+    public static Member NewMember(ChatProtocolKind protocol = ChatProtocolKind.Seed, string userId = "u_1", int sendBufferBytes = 64 * 1024, int holdLimit = 64) =>
         new(new ChatUser(userId, "Name " + userId), Guid.NewGuid().ToString("N")[..12], protocol,
-            new ChatConnection(new RoomServiceOptions { SendQueueCapacity = queueCapacity }, Telemetry), holdLimit);
+            new ChatConnection(new RoomServiceOptions { SendBufferBytes = sendBufferBytes }, Telemetry), holdLimit);
 
     public static byte[] MessageFrame(long seq, string text = "hi", string epoch = "e1", string userId = "u_1") =>
         Encoding.UTF8.GetBytes($$"""{"type":"message","room":"a","epoch":"{{epoch}}","seq":{{seq}},"id":"c{{seq}}","user":{"id":"{{userId}}","name":"N"},"text":"{{text}}","ts":0}""");

@@ -52,17 +52,18 @@ public class V1ProtocolTests
         Assert.Equal(RoomEventKind.Message, e.Kind);
         Assert.Equal(("e1", 5L, "u_1"), (e.Epoch, e.Seq, e.SenderId));
         Assert.True(e.Frame.Span.SequenceEqual(frame));
-        Assert.Equal("""{"message":"hello"}""", Encoding.UTF8.GetString(e.SeedFrame!));
+        Assert.Equal("""{"message":"hello"}""", Encoding.UTF8.GetString(WireFrame.PayloadOf(e.SeedWire.Span)));
+        Assert.True(WireFrame.PayloadOf(e.V1Wire.Span).SequenceEqual(frame));
     }
 
     [Theory]
     [InlineData("""{"type":"presence","event":"join","user":{"id":"u_1","name":"A"}}""", RoomEventKind.Presence)]
     [InlineData("""{"type":"typing","user":{"id":"u_1","name":"A"}}""", RoomEventKind.Typing)]
-    public void ReadKnowsPresenceAndTypingAndGivesThemNoSeedFrame(string frame, RoomEventKind kind)
+    public void ReadKnowsPresenceAndTypingAndGivesThemNoSeedText(string frame, RoomEventKind kind)
     {
         var e = MessageEnvelope.Read(Encoding.UTF8.GetBytes(frame))!;
         Assert.Equal(kind, e.Kind);
-        Assert.Null(e.SeedFrame);
+        Assert.Null(e.Text);
     }
 
     [Theory]

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Summarises a bench/compare.sh folder: every run, then per figure the old and new medians (ranges)
+and the new/old ratio taken round by round (the two variants of a round ran minutes apart)."""
+import json
+import re
+import statistics
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+folder = Path(sys.argv[1])
+runs = defaultdict(dict)  # (scenario, path) -> {(variant, round): json}
+for f in sorted(folder.glob("*.json")):
+    m = re.fullmatch(r"([a-z])-(old|new)-(direct|gateway)-(\d+)\.json", f.name)
+    if m:
+        runs[(m[1], m[3])][(m[2], int(m[4]))] = json.loads(f.read_text())
+
+
+def cpu_us(r, name=None):
+    """Server CPU per delivery (µs): of the processes whose name starts with name, or all."""
+    if not r.get("received"):
+        return float("nan")
+    ms = sum(p["cpuMs"] for p in r["processes"] if name is None or p["name"].startswith(name))
+    return ms * 1000 / r["received"]
+
+
+def kib(r, name=None):
+    return sum(p["kiBPerConnection"] for p in r["processes"] if name is None or p["name"].startswith(name))
+
+
+FIGURES = {
+    "c": [("rooms µs/delivery", lambda r: cpu_us(r, "LetsChat.RoomService")),
+          ("redis µs/delivery", lambda r: cpu_us(r, "redis")),
+          ("gateway µs/delivery", lambda r: cpu_us(r, "LetsChat.Gateway")),
+          ("total µs/delivery", cpu_us),
+          ("p50 ms", lambda r: r["p50"] / 1000), ("p99 ms", lambda r: r["p99"] / 1000),
+          ("lost+dup+reordered", lambda r: r["lost"] + r["duplicated"] + r["outOfOrder"])],
+    "a": [("p50 ms", lambda r: r["p50"] / 1000), ("p99 ms", lambda r: r["p99"] / 1000),
+          ("max ms", lambda r: r["max"] / 1000), ("lost+dup+reordered", lambda r: r["lost"] + r["duplicated"] + r["outOfOrder"])],
+    "d": [("rooms KiB/socket", lambda r: kib(r, "LetsChat.RoomService")),
+          ("gateway KiB/socket", lambda r: kib(r, "LetsChat.Gateway")),
+          ("established", lambda r: r["established"])],
+    "b": [("best clean delivered/s", lambda r: r["best"]["deliveredPerSecond"] if r.get("best") else 0),
+          ("best step p99 ms", lambda r: r["best"]["p99"] / 1000 if r.get("best") else float("nan"))],
+}
+
+
+def fmt(values):
+    values = [v for v in values if v == v]
+    if not values:
+        return "—"
+    med = statistics.median(values)
+    return f"{med:,.2f} ({min(values):,.2f}–{max(values):,.2f})" if len(values) > 1 else f"{med:,.2f}"
+
+
+for (scenario, path), by in sorted(runs.items()):
+    print(f"\n## {scenario} {path}")
+    figures = FIGURES[scenario]
+    rounds = sorted({rnd for _, rnd in by})
+    print("| run | " + " | ".join(name for name, _ in figures) + " |")
+    print("|---|" + "---|" * len(figures))
+    for rnd in rounds:
+        for variant in ("old", "new"):
+            if (variant, rnd) in by:
+                r = by[(variant, rnd)]
+                print(f"| {variant} {rnd} | " + " | ".join(f"{f(r):,.2f}" for _, f in figures) + " |")
+    print("\n| figure | old | new | new/old, round by round |")
+    print("|---|---|---|---|")
+    for name, f in figures:
+        old = [f(by[("old", r)]) for r in rounds if ("old", r) in by]
+        new = [f(by[("new", r)]) for r in rounds if ("new", r) in by]
+        ratios = [f(by[("new", r)]) / f(by[("old", r)]) for r in rounds
+                  if ("old", r) in by and ("new", r) in by and f(by[("old", r)]) not in (0,) and f(by[("old", r)]) == f(by[("old", r)])]
+        print(f"| {name} | {fmt(old)} | {fmt(new)} | {fmt(ratios)} |")

@@ -1,0 +1,53 @@
+using System.Net.WebSockets;
+using System.Text;
+using LetsChat.RoomService.Protocol;
+
+namespace LetsChat.Tests;
+
+/// <summary>The pre-encoded server frames, read back by the framework's own WebSocket client.</summary>
+public class WireFrameTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(125)] // the longest 7-bit length
+    [InlineData(126)] // the first 16-bit length
+    [InlineData(65_535)]
+    [InlineData(65_536)] // the first 64-bit length
+    public async Task ATextFrameOfAnyLengthReadsBackAsOneFinalTextMessage(int length)
+    {
+        var payload = Encoding.UTF8.GetBytes(new string('x', length));
+
+        var (type, end, read) = await ReadOneAsync(WireFrame.Text(payload));
+
+        Assert.Equal(WebSocketMessageType.Text, type);
+        Assert.True(end);
+        Assert.Equal(payload, read);
+    }
+
+    [Fact]
+    public async Task TheKeepAliveIsAnUnsolicitedPongThatAClientSkips()
+    {
+        var text = WireFrame.Text("""{"message":"after"}"""u8);
+
+        var (type, _, read) = await ReadOneAsync([.. WireFrame.KeepAlive.Span, .. text]);
+
+        Assert.Equal(WebSocketMessageType.Text, type);
+        Assert.Equal("""{"message":"after"}""", Encoding.UTF8.GetString(read));
+    }
+
+    [Fact]
+    public void PayloadOfStripsExactlyTheHeader()
+    {
+        var payload = Encoding.UTF8.GetBytes(new string('y', 300));
+        Assert.Equal(payload, WireFrame.PayloadOf(WireFrame.Text(payload)).ToArray());
+    }
+
+    // A client-side WebSocket over the bytes: it rejects anything RFC 6455 does not allow from a server.
+    private static async Task<(WebSocketMessageType, bool, byte[])> ReadOneAsync(byte[] wire)
+    {
+        using var client = WebSocket.CreateFromStream(new MemoryStream(wire), new WebSocketCreationOptions { IsServer = false });
+        var buffer = new byte[wire.Length + 1];
+        var result = await client.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
+        return (result.MessageType, result.EndOfMessage, buffer[..result.Count]);
+    }
+}

@@ -6,6 +6,7 @@
 #   bench/stack.sh start [gateways]   # prints the ports and PIDs, writes them to bench/.stack
 #   bench/stack.sh stop
 #
+# ROOMS_ENV / GATEWAY_ENV="NAME=value ..." add environment variables to the room service / gateways.
 # STACK_BIN=DIR runs the builds in DIR/rooms and DIR/gateway instead of building the working tree
 # (bench/compare.sh uses it to run two revisions side by side).
 set -euo pipefail
@@ -65,7 +66,7 @@ start() {
   local urls=() pids=()
   for i in $(seq 1 "$gateways"); do
     local port; port=$(free_port)
-    services__rooms__http__0="http://127.0.0.1:$rooms_port" services__frontend__http__0="http://127.0.0.1:9" \
+    env ${GATEWAY_ENV:-} services__rooms__http__0="http://127.0.0.1:$rooms_port" services__frontend__http__0="http://127.0.0.1:9" \
     ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
       taskset -c "$SERVER_CORE" dotnet "$gateway_dir/LetsChat.Gateway.dll" > "$dir/gateway$i.log" 2>&1 &
     pids+=("$!"); urls+=("http://127.0.0.1:$port")

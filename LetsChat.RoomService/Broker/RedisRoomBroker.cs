@@ -48,7 +48,7 @@ public sealed class RedisRoomBroker(IConnectionMultiplexer redis, IOptions<RoomS
 
     private static async Task DrainAsync(ChannelMessageQueue queue, Func<IReadOnlyList<ReadOnlyMemory<byte>>, Task> onFrames)
     {
-        var batch = new List<ReadOnlyMemory<byte>>(MaxBatch);
+        var batch = new List<ReadOnlyMemory<byte>>(); // grows to the longest burst seen, then is reused
         while (true)
         {
             try

@@ -108,17 +108,17 @@ public sealed class ChatConnection
     }
 
     /// <summary>
-    /// Takes over the upgraded connection: <paramref name="output"/> is where frames are written
-    /// from now on (frames delivered before this go first), <paramref name="abort"/> tears the
-    /// connection down.
+    /// Takes over the connection: <paramref name="handshake"/> (the 101) is written first, then
+    /// the frames delivered before this, and from now on every frame goes into <paramref name="output"/>.
+    /// <paramref name="abort"/> tears the connection down.
     /// </summary>
-    public void Attach(Stream upgraded, PipeWriter output, Action abort, string? subProtocol)
+    public void Attach(Stream input, PipeWriter output, ReadOnlyMemory<byte> handshake, Action abort, string? subProtocol)
     {
         // No keep-alive timer per socket: the replica sends them for all (KeepAliveSweep).
-        var socket = WebSocket.CreateFromStream(new TransportStream(upgraded, _writer),
+        var socket = WebSocket.CreateFromStream(new TransportStream(input, _writer),
             new WebSocketCreationOptions { IsServer = true, SubProtocol = subProtocol, KeepAliveInterval = TimeSpan.Zero });
         _abort = abort;
-        _writer.Attach(output);
+        _writer.Attach(output, handshake);
         Volatile.Write(ref _socket, socket);
         if (Volatile.Read(ref _closeRequested) != 0)
         {

@@ -37,6 +37,9 @@ public sealed partial class ChatSession(
     /// <summary>This socket's rate limit; none in unit tests.</summary>
     public Security.FloodGuard.Meter? Flood { get; init; }
 
+    /// <summary>Room, connection and user for this socket's log lines.</summary>
+    internal SocketLogScope? LogScope { get; init; }
+
     /// <summary>
     /// v1 only: welcome, then the recent history, the missed messages (resume) or a reset, then live.
     /// The member has been subscribed since before the upgrade, so nothing falls between the log
@@ -238,7 +241,10 @@ public sealed partial class ChatSession(
         {
             publish?.SetStatus(ActivityStatusCode.Error, ex.Message);
             telemetry.PublishFailed();
-            LogPublishFailed(logger, ex);
+            using (LogScope is { } scope ? logger.BeginScope(scope) : null)
+            {
+                LogPublishFailed(logger, ex);
+            }
             return null;
         }
     }
@@ -251,7 +257,10 @@ public sealed partial class ChatSession(
         }
         catch (Exception ex)
         {
-            LogRedisCallFailed(logger, ex);
+            using (LogScope is { } scope ? logger.BeginScope(scope) : null)
+            {
+                LogRedisCallFailed(logger, ex);
+            }
         }
     }
 

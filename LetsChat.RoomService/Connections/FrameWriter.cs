@@ -87,12 +87,16 @@ internal sealed class FrameWriter(long maxWaitingBytes, Action<long> delivered)
         _ = FlushAndDrainAsync().Preserve();
     }
 
-    /// <summary>The socket is accepted: frames kept until now go out, and writes go straight in from here on.</summary>
-    public void Attach(PipeWriter output)
+    /// <summary>
+    /// The socket is accepted: <paramref name="first"/> (the handshake's 101) goes out, then the
+    /// frames kept until now, and from here on writes go straight in.
+    /// </summary>
+    public void Attach(PipeWriter output, ReadOnlyMemory<byte> first)
     {
         lock (_lock)
         {
             _output = output; // _busy is still true: this call owns the output
+            TryCopy(first);
         }
         _ = FlushAndDrainAsync().Preserve();
     }

@@ -1,13 +1,13 @@
 namespace LetsChat.RoomService.Connections;
 
 /// <summary>
-/// What the framework's WebSocket reads from and writes to. Reads come from the upgraded
-/// connection as they are (the framework unmasks, checks UTF-8, reassembles fragments and answers
+/// What the framework's WebSocket reads from and writes to. Reads come from the connection as
+/// they are (the framework unmasks, checks UTF-8, reassembles fragments and answers
 /// pings). Its writes, the pongs and the close frame, go through this socket's
 /// <see cref="FrameWriter"/>, the one owner of the outbound bytes, so they never interleave
 /// with the frames the room writes there.
 /// </summary>
-internal sealed class TransportStream(Stream upgraded, FrameWriter writer) : Stream
+internal sealed class TransportStream(Stream input, FrameWriter writer) : Stream
 {
     public override bool CanRead => true;
 
@@ -24,10 +24,10 @@ internal sealed class TransportStream(Stream upgraded, FrameWriter writer) : Str
     }
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        upgraded.ReadAsync(buffer, cancellationToken);
+        input.ReadAsync(buffer, cancellationToken);
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        upgraded.ReadAsync(buffer, offset, count, cancellationToken);
+        input.ReadAsync(buffer, offset, count, cancellationToken);
 
     // The framework WebSocket writes one whole frame per call and keeps its buffer until the call completes.
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
@@ -56,7 +56,7 @@ internal sealed class TransportStream(Stream upgraded, FrameWriter writer) : Str
         if (disposing)
         {
             writer.Fail();
-            upgraded.Dispose();
+            input.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -7,6 +7,7 @@ using LetsChat.RoomService.Presence;
 using LetsChat.RoomService.Rooms;
 using LetsChat.RoomService.Security;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using LetsChat.RoomService.Telemetry;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -32,6 +33,14 @@ public static class RoomServiceExtensions
             options.KeepAlive = 5;
             options.SocketManager = SocketManager.ThreadPool;
         });
+
+        // Chat sockets leave the HTTP layer once accepted (ChatHandoff): an HTTP/1.1 upgrade, taken over
+        // by a connection middleware on every endpoint. HTTP/2 would multiplex streams on one connection.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen =>
+        {
+            listen.Protocols = HttpProtocols.Http1;
+            listen.Use(ChatHandoff.Middleware);
+        }));
 
         builder.Services.AddOptions<RoomServiceOptions>()
             .BindConfiguration(RoomServiceOptions.SectionName)
@@ -65,6 +74,7 @@ public static class RoomServiceExtensions
         builder.Services.AddSingleton<IRoomHistory, RedisRoomHistory>();
         builder.Services.AddSingleton<IRoomPresence, RedisRoomPresence>();
         builder.Services.AddSingleton<LocalRooms>();
+        builder.Services.AddSingleton<ChatServices>();
         builder.Services.AddHostedService<PresenceHeartbeat>();
         builder.Services.AddHostedService<FeedWatch>();
         builder.Services.AddHostedService<KeepAliveSweep>();
@@ -79,7 +89,7 @@ public static class RoomServiceExtensions
         app.Services.GetRequiredService<RoomTelemetry>().ObserveRooms(
             app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), () => rooms.Count, rooms.PendingBytes);
         app.UseForwardedHeaders();
-        app.UseWebSockets(); // recognises upgrades; ChatEndpoint accepts them itself (see ChatUpgrade)
+        app.UseWebSockets(); // recognises upgrades; ChatEndpoint accepts them and ChatHandoff takes them below HTTP
         app.Map(ChatEndpoint.Route, ChatEndpoint.HandleAsync);
         app.MapSessionEndpoints();
         app.MapHistoryEndpoints();

@@ -42,6 +42,13 @@ public class WireFrameTests
         Assert.Equal(payload, WireFrame.PayloadOf(WireFrame.Text(payload)).ToArray());
     }
 
+    [Fact]
+    public void TheHandshakeAcceptKeyIsTheOneRfc6455Gives()
+    {
+        // RFC 6455 §1.3's own example.
+        Assert.Equal("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", LetsChat.RoomService.Connections.ChatUpgrade.AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="));
+    }
+
     // A client-side WebSocket over the bytes: it rejects anything RFC 6455 does not allow from a server.
     private static async Task<(WebSocketMessageType, bool, byte[])> ReadOneAsync(byte[] wire)
     {

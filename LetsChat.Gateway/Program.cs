@@ -1,5 +1,6 @@
 using LetsChat.Gateway;
 
+SocketTuning.PreferInlineCompletions();
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();

@@ -17,6 +17,12 @@ namespace LetsChat.RoomService.Broker;
 /// </summary>
 public interface IRoomBroker
 {
+    /// <summary>The messaging system, for telemetry (<c>messaging.system</c>).</summary>
+    string MessagingSystem { get; }
+
+    /// <summary>Where a room's messages travel, for telemetry (<c>messaging.destination.name</c>).</summary>
+    string DestinationOf(string room);
+
     Task<PublishResult> PublishAsync(string room, OutgoingMessage message, CancellationToken cancellationToken);
 
     /// <summary>Publishes a frame that is not stored (typing). At most once, to whoever is subscribed.</summary>

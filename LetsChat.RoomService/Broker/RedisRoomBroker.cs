@@ -9,6 +9,10 @@ public sealed class RedisRoomBroker(IConnectionMultiplexer redis, IOptions<RoomS
 {
     private readonly RoomServiceOptions _options = options.Value;
 
+    public string MessagingSystem => "redis";
+
+    public string DestinationOf(string room) => RedisKeys.LiveChannel(room);
+
     public async Task<PublishResult> PublishAsync(string room, OutgoingMessage message, CancellationToken cancellationToken)
     {
         // StackExchange.Redis has no per-call cancellation; its own timeouts bound the wait.

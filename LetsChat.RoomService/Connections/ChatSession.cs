@@ -218,8 +218,8 @@ public sealed partial class ChatSession(
     {
         telemetry.MessageReceived();
         using var publish = RoomTelemetry.Source.StartActivity($"publish {room}", ActivityKind.Producer);
-        publish?.SetTag("messaging.system", "redis")
-            .SetTag("messaging.destination.name", Broker.RedisKeys.LiveChannel(room))
+        publish?.SetTag("messaging.system", broker.MessagingSystem)
+            .SetTag("messaging.destination.name", broker.DestinationOf(room))
             .SetTag("messaging.operation.type", "send")
             .SetTag("messaging.operation.name", "publish")
             .SetTag("messaging.message.body.size", Encoding.UTF8.GetByteCount(text))

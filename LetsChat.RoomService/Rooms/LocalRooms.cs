@@ -253,8 +253,8 @@ public sealed partial class LocalRooms(IRoomBroker broker, IRoomHistory history,
             ? RoomTelemetry.Source.StartActivity($"process {room.Name}", ActivityKind.Consumer, parent)
             : null;
         var recipients = room.Deliver(e);
-        process?.SetTag("messaging.system", "redis")
-            .SetTag("messaging.destination.name", RedisKeys.LiveChannel(room.Name))
+        process?.SetTag("messaging.system", broker.MessagingSystem)
+            .SetTag("messaging.destination.name", broker.DestinationOf(room.Name))
             .SetTag("messaging.operation.type", "process")
             .SetTag("messaging.operation.name", "process")
             .SetTag("messaging.message.id", $"{e.Epoch}:{e.Seq}")

@@ -25,19 +25,21 @@ var quiet = new Option<bool>("--quiet") { Description = "No progress lines" };
 var roomPrefix = new Option<string>("--room-prefix") { Description = "Room names start with this", DefaultValueFactory = _ => "load" };
 var sameRooms = new Option<bool>("--same-rooms") { Description = "Reuse the rooms <prefix>-0 … across runs instead of fresh ones (a soak)" };
 var serveBlast = new Option<int>("--serve-blast") { Description = "Run a stand-in server on this port that only sends, as fast as readers read (measures the tool itself)", DefaultValueFactory = _ => 0 };
+var blastBatch = new Option<int>("--blast-batch") { Description = "With --serve-blast: frames per write to the connection", DefaultValueFactory = _ => 1 };
+var blastRate = new Option<double>("--blast-rate") { Description = "With --serve-blast: frames per second per socket (0: as fast as the reader takes them)", DefaultValueFactory = _ => 0 };
 var warmup = new Option<double>("--warmup") { Description = "Seconds of unreported load first (JIT tiering settles in ~30 s)", DefaultValueFactory = _ => 0 };
 
 var root = new RootCommand("LetsChat load generator: rooms × clients × senders × rate, counted and timed.")
 {
     targets, rooms, clients, senders, rate, duration, drain, protocol, pids, sources, concurrency,
-    ladder, factor, maxSteps, p99Limit, idle, hold, json, quiet, warmup, roomPrefix, sameRooms, serveBlast,
+    ladder, factor, maxSteps, p99Limit, idle, hold, json, quiet, warmup, roomPrefix, sameRooms, serveBlast, blastBatch, blastRate,
 };
 
 root.SetAction(async (parse, ct) =>
 {
     if (parse.GetValue(serveBlast) is > 0 and var blastPort)
     {
-        await BlastServer.RunAsync(blastPort, ct);
+        await BlastServer.RunAsync(blastPort, parse.GetValue(blastBatch), parse.GetValue(blastRate), ct);
         return 0;
     }
     var settings = new LoadSettings

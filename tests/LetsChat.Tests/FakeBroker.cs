@@ -13,6 +13,10 @@ internal sealed class FakeBroker : IRoomBroker
 
     public Exception? FailSubscribe { get; set; }
 
+    public string MessagingSystem => "fake";
+
+    public string DestinationOf(string room) => "fake:" + room;
+
     public int TotalSubscribes { get; private set; }
 
     public int Active(string room) { lock (_lock) { return _active.GetValueOrDefault(room); } }

@@ -64,7 +64,17 @@ public static class ChatEndpoint
             ChatUpgrade.SwitchingProtocols(context.Request.Headers.SecWebSocketKey.ToString(), protocol == ChatProtocolKind.V1 ? ChatProtocols.V1Name : null, chat.Replica.Id));
         // Join (and so subscribe) before the 101: once a client sees it, it receives every message
         // published after that. Frames arriving before the socket runs wait in its writer.
-        if (!await socket.JoinAsync(context.RequestAborted))
+        bool joined;
+        try
+        {
+            joined = await socket.JoinAsync(context.RequestAborted);
+        }
+        catch
+        {
+            slot.Dispose(); // the client left during the join: its place under the cap is free again
+            throw;
+        }
+        if (!joined)
         {
             slot.Dispose();
             return Results.Problem(

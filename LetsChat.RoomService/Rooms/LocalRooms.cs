@@ -144,17 +144,7 @@ public sealed partial class LocalRooms(IRoomBroker broker, IRoomHistory history,
         try
         {
             // From where this replica stopped, or from the start of a new incarnation of the log.
-            var after = feed.Epoch == head.Epoch ? feed.Seq : 0;
-            var missed = await history.AfterAsync(room.Name, after, 10_000, create: false, cancellationToken);
-            foreach (var frame in missed.Messages)
-            {
-                if (MessageEnvelope.Read(frame) is { } m && (room.Feed.Epoch != m.Epoch || m.Seq > room.Feed.Seq))
-                {
-                    room.Feed = (m.Epoch, m.Seq);
-                    Deliver(room, m with { PublishedAtMs = 0 });
-                    telemetry.GapFilled();
-                }
-            }
+            await RefillAsync(room, head.Epoch, after: feed.Epoch == head.Epoch ? feed.Seq : 0, before: long.MaxValue, cancellationToken);
             room.Flush();
         }
         finally
@@ -230,19 +220,31 @@ public sealed partial class LocalRooms(IRoomBroker broker, IRoomHistory history,
         }
         try
         {
-            var page = await history.AfterAsync(room.Name, after, (int)Math.Min(e.Seq - after - 1, 10_000), create: false, CancellationToken.None);
-            foreach (var missed in page.Messages)
-            {
-                if (MessageEnvelope.Read(missed) is { } m && m.Epoch == e.Epoch && m.Seq < e.Seq)
-                {
-                    Deliver(room, m with { PublishedAtMs = 0 }); // late by design: kept out of the latency histogram
-                    telemetry.GapFilled();
-                }
-            }
+            await RefillAsync(room, e.Epoch!, after, before: e.Seq, CancellationToken.None);
         }
         catch (Exception ex)
         {
             LogGapFillFailed(logger, room.Name, after, e.Seq, ex);
+        }
+    }
+
+    /// <summary>Most messages one refill reads; the log keeps far fewer (LetsChat:Rooms:HistoryLength).</summary>
+    private const int MaxRefill = 10_000;
+
+    // The one refill routine (a seq gap, a deaf subscription): delivers from the log, in order,
+    // the messages of `epoch` after `after` and before `before` that this replica has not
+    // delivered. Runs under the room's FeedLock. Late by design: kept out of the latency histogram.
+    private async Task RefillAsync(Room room, string epoch, long after, long before, CancellationToken cancellationToken)
+    {
+        var page = await history.AfterAsync(room.Name, after, (int)Math.Min(before - after - 1, MaxRefill), create: false, cancellationToken);
+        foreach (var frame in page.Messages)
+        {
+            if (MessageEnvelope.Read(frame) is { } m && m.Epoch == epoch && m.Seq < before && (room.Feed.Epoch != m.Epoch || m.Seq > room.Feed.Seq))
+            {
+                room.Feed = (m.Epoch, m.Seq);
+                Deliver(room, m with { PublishedAtMs = 0 });
+                telemetry.GapFilled();
+            }
         }
     }
 

@@ -67,8 +67,9 @@ for (scenario, path), by in sorted(runs.items()):
     print("\n| figure | old | new | new/old, round by round |")
     print("|---|---|---|---|")
     for name, f in figures:
-        old = [f(by[("old", r)]) for r in rounds if ("old", r) in by]
-        new = [f(by[("new", r)]) for r in rounds if ("new", r) in by]
-        ratios = [f(by[("new", r)]) / f(by[("old", r)]) for r in rounds
-                  if ("old", r) in by and ("new", r) in by and f(by[("old", r)]) not in (0,) and f(by[("old", r)]) == f(by[("old", r)])]
+        old = {r: f(by[("old", r)]) for r in rounds if ("old", r) in by}
+        new = {r: f(by[("new", r)]) for r in rounds if ("new", r) in by}
+        # Pair by round; a zero or missing (NaN) old figure has no ratio.
+        ratios = [new[r] / old[r] for r in rounds if r in old and r in new and old[r] == old[r] and old[r] != 0]
+        old, new = list(old.values()), list(new.values())
         print(f"| {name} | {fmt(old)} | {fmt(new)} | {fmt(ratios)} |")

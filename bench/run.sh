@@ -4,7 +4,7 @@
 # bench/results/<UTC time>/. Takes about 15 minutes. Only 127.0.0.x is contacted.
 #
 #   bench/run.sh            # everything
-#   bench/run.sh a c        # some of: a b c d s g
+#   bench/run.sh a c        # some of: a b c d s g f i
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GEN_CORE="${GEN_CORE:-0}"
@@ -13,7 +13,7 @@ mkdir -p "$out"
 dotnet build bench/LetsChat.LoadTest -c Release -v q -nologo >/dev/null
 load() { taskset -c "$GEN_CORE" dotnet bench/LetsChat.LoadTest/bin/Release/net10.0/LetsChat.LoadTest.dll --quiet "$@"; }
 trap 'bench/stack.sh stop >/dev/null 2>&1 || true' EXIT
-scenarios="${*:-a b c d s g}"
+scenarios="${*:-a b c d s g f i}"
 
 { echo "# $(date -u) on $(nproc) cores, $(uname -r)"; redis-server --version; dotnet --version; } > "$out/env.txt"
 
@@ -104,5 +104,36 @@ if [[ $scenarios == *g* ]]; then
       --pid "$blast" --json "$out/g-$rep.json" | tee -a "$out/g.txt"
   done
   kill "$blast"
+fi
+if [[ $scenarios == *f* ]]; then
+  # The write floor: a stand-in that only writes pre-built frames, one loop for all 100 sockets at
+  # 200 frames/s each (20,000/s), 1 and then 16 frames per write; its CPU per frame is the cost of a write.
+  bench/stack.sh stop >/dev/null 2>&1 || true
+  for rep in 1 2 3; do
+    for batch in 1 16; do
+      port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+      taskset -c 1 dotnet bench/LetsChat.LoadTest/bin/Release/net10.0/LetsChat.LoadTest.dll --serve-blast "$port" --blast-batch "$batch" --blast-rate 200 >/dev/null 2>&1 &
+      blast=$!
+      sleep 3
+      load --target "http://127.0.0.1:$port" --rooms 10 --clients 10 --senders 1 --rate 0.001 --duration 10 --drain 1 \
+        --pid "$blast" --json "$out/f-batch$batch-$rep.json" | tee -a "$out/f.txt"
+      kill "$blast"; wait "$blast" 2>/dev/null || true
+    done
+  done
+fi
+if [[ $scenarios == *i* ]]; then
+  # The gateway's inline socket completions, A/B: off (=0) against its own default (on), at the
+  # 20,000 deliveries/s of (c), through the gateway, alternating fresh stacks.
+  for rep in 1 2 3; do
+    for inline in 0 1; do
+      bench/stack.sh stop >/dev/null 2>&1 || true
+      GATEWAY_ENV="DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=$inline" bench/stack.sh start >/dev/null
+      # shellcheck disable=SC1091
+      source bench/.stack
+      load --target "${GATEWAY_URLS%% *}" --rooms 10 --clients 10 --senders 2 --rate 50 --duration 12 --drain 2 >/dev/null
+      load --target "${GATEWAY_URLS%% *}" --rooms 10 --clients 10 --senders 2 --rate 100 --duration 10 --drain 3 \
+        --pid "$ROOMS_PID" "$REDIS_PID" "${GATEWAY_PIDS%% *}" --json "$out/i-inline$inline-$rep.json" | tee -a "$out/i.txt"
+    done
+  done
 fi
 echo "results: $out"

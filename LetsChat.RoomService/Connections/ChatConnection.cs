@@ -75,15 +75,34 @@ public sealed class ChatConnection
     /// Sends a frame this connection itself produced (welcome, catch-up, ack, error) and waits
     /// until it is flushed. False when the connection is closing.
     /// </summary>
-    public async ValueTask<bool> SendAsync(ReadOnlyMemory<byte> payload)
+    public ValueTask<bool> SendAsync(ReadOnlyMemory<byte> payload) => SendAsync([payload]);
+
+    /// <summary>
+    /// Several frames of its own (a resume's missed messages): one flush per <see cref="OwnWriteBytes"/>
+    /// or so rather than one per frame, and never more than that in flight for this socket, however
+    /// much it missed.
+    /// </summary>
+    public async ValueTask<bool> SendAsync(IReadOnlyList<ReadOnlyMemory<byte>> payloads)
     {
-        if (Volatile.Read(ref _closeRequested) != 0)
-        {
-            return false;
-        }
+        var slice = new List<ReadOnlyMemory<byte>>();
+        var bytes = 0;
         try
         {
-            await _writer.WriteOwnAsync(WireFrame.Text(payload.Span));
+            for (var i = 0; i < payloads.Count; i++)
+            {
+                if (Volatile.Read(ref _closeRequested) != 0)
+                {
+                    return false;
+                }
+                slice.Add(WireFrame.Text(payloads[i].Span));
+                bytes += payloads[i].Length;
+                if (bytes >= OwnWriteBytes || i == payloads.Count - 1)
+                {
+                    await _writer.WriteOwnAsync(slice);
+                    slice.Clear();
+                    bytes = 0;
+                }
+            }
             return true;
         }
         catch (IOException)
@@ -91,6 +110,9 @@ public sealed class ChatConnection
             return false;
         }
     }
+
+    /// <summary>About what one write of the socket's own frames carries (Kestrel's default output buffer).</summary>
+    private const int OwnWriteBytes = 64 * 1024;
 
     /// <summary>Decides how this connection ends. The first decision wins.</summary>
     public void RequestClose(WebSocketCloseStatus status, string reason)

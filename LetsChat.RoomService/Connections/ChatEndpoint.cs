@@ -60,8 +60,7 @@ public static class ChatEndpoint
 
         var protocol = context.WebSockets.WebSocketRequestedProtocols.Contains(ChatProtocols.V1Name) ? ChatProtocolKind.V1 : ChatProtocolKind.Seed;
         var member = new Member(user, connectionId, protocol, new ChatConnection(settings, chat.Telemetry), settings.CatchUpHoldLimit);
-        var socket = new ChatSocket(chat, room, member, resume, slot,
-            ChatUpgrade.SwitchingProtocols(context.Request.Headers.SecWebSocketKey.ToString(), protocol == ChatProtocolKind.V1 ? ChatProtocols.V1Name : null, chat.Replica.Id));
+        var socket = new ChatSocket(chat, room, member, resume, slot, context.Request.Headers.SecWebSocketKey.ToString());
         // Join (and so subscribe) before the 101: once a client sees it, it receives every message
         // published after that. Frames arriving before the socket runs wait in its writer.
         bool joined;

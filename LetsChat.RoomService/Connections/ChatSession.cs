@@ -61,10 +61,7 @@ public sealed partial class ChatSession(
 
         if (resumed)
         {
-            foreach (var message in page.Messages)
-            {
-                await Connection.SendAsync(message);
-            }
+            await Connection.SendAsync(page.Messages); // one write and one flush for all it missed
         }
         else
         {
@@ -241,7 +238,7 @@ public sealed partial class ChatSession(
         {
             publish?.SetStatus(ActivityStatusCode.Error, ex.Message);
             telemetry.PublishFailed();
-            using (LogScope is { } scope ? logger.BeginScope(scope) : null)
+            using (SocketLogScope.Enter(logger, LogScope))
             {
                 LogPublishFailed(logger, ex);
             }
@@ -257,7 +254,7 @@ public sealed partial class ChatSession(
         }
         catch (Exception ex)
         {
-            using (LogScope is { } scope ? logger.BeginScope(scope) : null)
+            using (SocketLogScope.Enter(logger, LogScope))
             {
                 LogRedisCallFailed(logger, ex);
             }

@@ -19,26 +19,29 @@ public sealed partial class ChatSocket
     private readonly Member _member;
     private readonly ResumePoint? _resume;
     private readonly IDisposable _slot;
+    private readonly string? _subProtocol;
     private readonly byte[] _handshake;
     private readonly ChatSession _session;
     private readonly SocketLogScope _scope;
     private Room? _joined;
 
-    public ChatSocket(ChatServices chat, string room, Member member, ResumePoint? resume, IDisposable slot, byte[] handshake)
+    /// <param name="secWebSocketKey">The upgrade's Sec-WebSocket-Key, answered in the 101.</param>
+    public ChatSocket(ChatServices chat, string room, Member member, ResumePoint? resume, IDisposable slot, string secWebSocketKey)
     {
         _chat = chat;
         _room = room;
         _member = member;
         _resume = resume;
         _slot = slot;
-        _handshake = handshake;
+        _subProtocol = member.Protocol == ChatProtocolKind.V1 ? ChatProtocols.V1Name : null;
+        _handshake = ChatUpgrade.SwitchingProtocols(secWebSocketKey, _subProtocol, chat.Replica.Id);
+        _scope = new SocketLogScope(room, member.Presence.ConnectionId, member.User.Id);
         // Made during the upgrade request: its span is the one every receive span links to.
         _session = new ChatSession(room, member, chat.Replica.Id, chat.Broker, chat.History, chat.Presence, chat.Options, chat.Telemetry, chat.Clock, chat.Logger)
         {
             Flood = chat.Flood.For(member.Presence.ConnectionId),
-            LogScope = new SocketLogScope(room, member.Presence.ConnectionId, member.User.Id),
+            LogScope = _scope,
         };
-        _scope = _session.LogScope!;
     }
 
     private ChatConnection Connection => _member.Connection;
@@ -80,8 +83,7 @@ public sealed partial class ChatSocket
         _chat.Telemetry.ConnectionOpened();
         try
         {
-            var subProtocol = _member.Protocol == ChatProtocolKind.V1 ? ChatProtocols.V1Name : null;
-            Connection.Attach(connection.Transport.Input.AsStream(), connection.Transport.Output, _handshake, connection.Abort, subProtocol);
+            Connection.Attach(connection.Transport.Input.AsStream(), connection.Transport.Output, _handshake, connection.Abort, _subProtocol);
             using var stopping = _chat.Lifetime.ApplicationStopping.Register(
                 () => Connection.RequestClose(WebSocketCloseStatus.EndpointUnavailable, "Server restarting."));
             Log(() => LogOpened(_chat.Logger, _member.Protocol));
@@ -138,7 +140,7 @@ public sealed partial class ChatSocket
 
     private void Log(Action write)
     {
-        using (_chat.Logger.BeginScope(_scope))
+        using (SocketLogScope.Enter(_chat.Logger, _scope))
         {
             write();
         }

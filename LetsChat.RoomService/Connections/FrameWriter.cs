@@ -105,7 +105,10 @@ internal sealed class FrameWriter(long maxWaitingBytes, Action<long> delivered)
     /// Writes this connection's own frames (welcome, history, acks, pongs, close) and waits until
     /// they are flushed: a socket that is behind makes its own session wait, never the room.
     /// </summary>
-    public async ValueTask WriteOwnAsync(ReadOnlyMemory<byte> frame)
+    public ValueTask WriteOwnAsync(ReadOnlyMemory<byte> frame) => WriteOwnAsync([frame]);
+
+    /// <summary>Several of the connection's own frames (a resume's catch-up) in one write and one flush.</summary>
+    public async ValueTask WriteOwnAsync(IReadOnlyList<ReadOnlyMemory<byte>> frames)
     {
         while (true)
         {
@@ -116,7 +119,7 @@ internal sealed class FrameWriter(long maxWaitingBytes, Action<long> delivered)
                 {
                     throw new IOException("The connection is closed.");
                 }
-                if (!_busy && TryCopy(frame))
+                if (!_busy && TryCopyAll(frames))
                 {
                     _busy = true;
                     _unflushed = false;
@@ -249,6 +252,18 @@ internal sealed class FrameWriter(long maxWaitingBytes, Action<long> delivered)
             _failed = true;
             return false;
         }
+    }
+
+    private bool TryCopyAll(IReadOnlyList<ReadOnlyMemory<byte>> frames)
+    {
+        foreach (var frame in frames)
+        {
+            if (!TryCopy(frame))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private readonly record struct Waiting(ReadOnlyMemory<byte> Frame, long PublishedAtMs);

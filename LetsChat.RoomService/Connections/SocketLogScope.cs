@@ -9,6 +9,9 @@ namespace LetsChat.RoomService.Connections;
 /// </summary>
 internal sealed class SocketLogScope(string room, string connectionId, string userId) : IReadOnlyList<KeyValuePair<string, object>>
 {
+    /// <summary>Enters <paramref name="scope"/> on <paramref name="logger"/> for one log line; nothing when there is none (unit tests).</summary>
+    public static IDisposable? Enter(ILogger logger, SocketLogScope? scope) => scope is null ? null : logger.BeginScope(scope);
+
     public int Count => 3;
 
     public KeyValuePair<string, object> this[int index] => index switch

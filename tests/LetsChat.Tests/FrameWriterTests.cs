@@ -97,6 +97,43 @@ public class FrameWriterTests
     }
 
     [Fact]
+    public async Task SeveralOwnFramesGoOutInOneFlush()
+    {
+        var pipe = new Pipe();
+        var counting = new FlushCountingWriter(pipe.Writer);
+        var writer = NewWriter();
+        writer.Attach(counting, Bytes("101|"));
+        await ReadAvailableAsync(pipe);
+        var before = counting.Flushes;
+
+        await writer.WriteOwnAsync([Bytes("[m1]"), Bytes("[m2]"), Bytes("[m3]")]);
+
+        Assert.Equal(1, counting.Flushes - before);
+        Assert.Equal("[m1][m2][m3]", await ReadAvailableAsync(pipe));
+    }
+
+    private sealed class FlushCountingWriter(PipeWriter inner) : PipeWriter
+    {
+        public int Flushes;
+
+        public override void Advance(int bytes) => inner.Advance(bytes);
+
+        public override Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
+
+        public override Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
+
+        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+        {
+            Flushes++;
+            return inner.FlushAsync(cancellationToken);
+        }
+
+        public override void CancelPendingFlush() => inner.CancelPendingFlush();
+
+        public override void Complete(Exception? exception = null) => inner.Complete(exception);
+    }
+
+    [Fact]
     public async Task AfterTheTransportFailsDeliveriesAreDroppedAndOwnWritesThrow()
     {
         var pipe = new Pipe();

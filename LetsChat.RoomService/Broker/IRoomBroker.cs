@@ -1,17 +1,19 @@
 using LetsChat.RoomService.Identity;
+using LetsChat.RoomService.Rooms;
 
 namespace LetsChat.RoomService.Broker;
 
 /// <summary>
 /// Moves a room's messages between room-service replicas.
 /// <list type="bullet">
-/// <item>A published message is appended to the room's history and delivered to live subscribers
-/// atomically: it is in history if and only if it was delivered.</item>
+/// <item>A message is appended to the room's history and published to live subscribers in one
+/// atomic step: it is in history if and only if it was published.</item>
 /// <item>Each message gets the room's next seq; (epoch, seq) is its id, the same on every replica.</item>
 /// <item>Live delivery is at most once; a subscriber that missed something reads it from history.</item>
 /// <item>A (user, client id) pair is published once: resending it returns the first seq, marked duplicate.</item>
-/// <item>Subscribers receive the published frames' bytes, in publish order, in batches: whatever
-/// arrived while the previous batch was being delivered, so a burst costs one hop.</item>
+/// <item>Subscribers receive room events (messages, presence changes, typing), parsed once per
+/// replica, in publish order, in batches: whatever arrived while the previous batch was being
+/// delivered, so a burst costs one hop.</item>
 /// <item>The publish methods complete once Redis accepted the message, and throw when it cannot.</item>
 /// </list>
 /// </summary>
@@ -25,15 +27,15 @@ public interface IRoomBroker
 
     Task<PublishResult> PublishAsync(string room, OutgoingMessage message, CancellationToken cancellationToken);
 
-    /// <summary>Publishes a frame that is not stored (typing). At most once, to whoever is subscribed.</summary>
-    Task PublishTransientAsync(string room, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken);
+    /// <summary>Says that <paramref name="user"/> is typing. Not stored; at most once, to whoever is subscribed.</summary>
+    Task PublishTypingAsync(string room, ChatUser user, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Starts delivering <paramref name="room"/>'s frames to <paramref name="onFrames"/> in publish
+    /// Starts delivering <paramref name="room"/>'s events to <paramref name="onEvents"/> in publish
     /// order, a batch at a time (the next waits for the previous task; the list is reused after it).
     /// Dispose the result to stop. Callers keep one subscription per room (see LocalRooms).
     /// </summary>
-    Task<IAsyncDisposable> SubscribeAsync(string room, Func<IReadOnlyList<ReadOnlyMemory<byte>>, Task> onFrames, CancellationToken cancellationToken);
+    Task<IAsyncDisposable> SubscribeAsync(string room, Func<IReadOnlyList<RoomEvent>, Task> onEvents, CancellationToken cancellationToken);
 }
 
 /// <summary>

@@ -7,9 +7,9 @@ namespace LetsChat.RoomService.Broker;
 /// so that on Redis Cluster they live in one slot (the Lua scripts touch several at once, and the
 /// channel can become a sharded channel).
 /// <code>
-/// letschat:{room}:live      pub/sub channel: message, presence and typing frames (v1 JSON)
+/// letschat:{room}:live      pub/sub channel: message, presence and typing records (RoomRecords)
 /// letschat:{room}:seq       string (INCR): the room's last message seq
-/// letschat:{room}:log       sorted set: score = seq, member = message frame; the last HistoryLength kept
+/// letschat:{room}:log       sorted set: score = seq, member = log entry "seq body"; the last HistoryLength kept
 /// letschat:{room}:epoch     string: id of this incarnation of the log (new when Redis lost it)
 /// letschat:{room}:ids       sorted set: score = seq, member = "user-id client-id" (idempotent sends)
 /// letschat:{room}:presence  sorted set: score = expiry ms, member = "user-id connection-id"

@@ -1,11 +1,16 @@
-using LetsChat.RoomService.Protocol;
+using LetsChat.RoomService.Identity;
+using LetsChat.RoomService.Rooms;
+using LetsChat.RoomService.Telemetry;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace LetsChat.RoomService.Broker;
 
-/// <summary>Redis: publish.lua for messages, one pub/sub channel per room, one subscription per room per replica.</summary>
-public sealed class RedisRoomBroker(IConnectionMultiplexer redis, IOptions<RoomServiceOptions> options) : IRoomBroker
+/// <summary>
+/// Redis: publish.lua for messages, one pub/sub channel per room, one subscription per room per
+/// replica. What goes through Redis is defined in <see cref="RoomRecords"/>.
+/// </summary>
+public sealed class RedisRoomBroker(IConnectionMultiplexer redis, IOptions<RoomServiceOptions> options, RoomTelemetry telemetry) : IRoomBroker
 {
     private readonly RoomServiceOptions _options = options.Value;
 
@@ -25,39 +30,38 @@ public sealed class RedisRoomBroker(IConnectionMultiplexer redis, IOptions<RoomS
                 RedisKeys.LiveChannel(room),
                 NewEpoch(),
                 dedupeKey,
-                MessageEnvelope.Head(room),
-                MessageEnvelope.Tail(message),
+                RoomRecords.Body(message),
                 _options.HistoryLength,
                 _options.RetentionSeconds,
             ]))!;
         return new PublishResult((string)result[0]!, (long)result[1], (long)result[2] == 1);
     }
 
-    public async Task PublishTransientAsync(string room, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
+    public async Task PublishTypingAsync(string room, ChatUser user, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(RedisKeys.LiveChannel(room)), frame);
+        await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(RedisKeys.LiveChannel(room)), RoomRecords.Typing(user));
     }
 
     public async Task<IAsyncDisposable> SubscribeAsync(
-        string room, Func<IReadOnlyList<ReadOnlyMemory<byte>>, Task> onFrames, CancellationToken cancellationToken)
+        string room, Func<IReadOnlyList<RoomEvent>, Task> onEvents, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         // A message queue (not a handler) keeps the channel's order. It is drained a batch at a
         // time: what piled up while the room delivered the last batch goes out with one flush per socket.
         var queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(RedisKeys.LiveChannel(room)));
-        _ = Task.Run(() => DrainAsync(queue, onFrames), CancellationToken.None); // ends when the queue completes
+        _ = Task.Run(() => DrainAsync(room, queue, onEvents), CancellationToken.None); // ends when the queue completes
         return new Subscription(queue);
     }
 
-    private static async Task DrainAsync(ChannelMessageQueue queue, Func<IReadOnlyList<ReadOnlyMemory<byte>>, Task> onFrames)
+    private async Task DrainAsync(string room, ChannelMessageQueue queue, Func<IReadOnlyList<RoomEvent>, Task> onEvents)
     {
-        var batch = new List<ReadOnlyMemory<byte>>(); // grows to the longest burst seen, then is reused
+        var batch = new List<RoomEvent>(); // grows to the longest burst seen, then is reused
         while (true)
         {
             try
             {
-                batch.Add((byte[])(await queue.ReadAsync()).Message!);
+                Add(batch, room, await queue.ReadAsync());
             }
             catch (Exception ex) when (ex is System.Threading.Channels.ChannelClosedException or OperationCanceledException)
             {
@@ -65,14 +69,30 @@ public sealed class RedisRoomBroker(IConnectionMultiplexer redis, IOptions<RoomS
             }
             while (batch.Count < MaxBatch && queue.TryRead(out var next))
             {
-                batch.Add((byte[])next.Message!);
+                Add(batch, room, next);
             }
-            await onFrames(batch);
-            batch.Clear();
+            if (batch.Count > 0)
+            {
+                await onEvents(batch);
+                batch.Clear();
+            }
         }
     }
 
-    /// <summary>Most frames handed over at once: a long backlog is delivered (and flushed) in slices.</summary>
+    // Each record is parsed once here, for every member of the room on this replica.
+    private void Add(List<RoomEvent> batch, string room, ChannelMessage message)
+    {
+        if (RoomRecords.Read(room, (byte[])message.Message!) is { } e)
+        {
+            batch.Add(e);
+        }
+        else
+        {
+            telemetry.FrameDropped();
+        }
+    }
+
+    /// <summary>Most events handed over at once: a long backlog is delivered (and flushed) in slices.</summary>
     private const int MaxBatch = 256;
 
     /// <summary>A candidate epoch; Redis keeps it only when the room has none.</summary>

@@ -61,7 +61,7 @@ public sealed partial class ChatSession(
 
         if (resumed)
         {
-            await Connection.SendAsync(page.Messages); // one write and one flush for all it missed
+            await Connection.SendAsync(page.Messages.Select(m => m.V1).ToList()); // one write and one flush for all it missed
         }
         else
         {
@@ -150,7 +150,7 @@ public sealed partial class ChatSession(
             case "typing":
                 if (member.TryTyping(TimeSpan.FromMilliseconds(options.TypingIntervalMilliseconds), clock.GetUtcNow().Ticks))
                 {
-                    await TryAsync(() => broker.PublishTransientAsync(room, V1Frames.Typing(member.User), CancellationToken.None));
+                    await TryAsync(() => broker.PublishTypingAsync(room, member.User, CancellationToken.None));
                 }
                 break;
             default:

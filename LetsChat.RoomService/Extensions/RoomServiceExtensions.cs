@@ -73,6 +73,7 @@ public static class RoomServiceExtensions
         builder.Services.AddSingleton<IRoomBroker, RedisRoomBroker>();
         builder.Services.AddSingleton<IRoomHistory, RedisRoomHistory>();
         builder.Services.AddSingleton<IRoomPresence, RedisRoomPresence>();
+        builder.Services.AddSingleton<RoomFeed>();
         builder.Services.AddSingleton<LocalRooms>();
         builder.Services.AddSingleton<ChatServices>();
         builder.Services.AddHostedService<PresenceHeartbeat>();

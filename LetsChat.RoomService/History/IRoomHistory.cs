@@ -1,3 +1,5 @@
+using LetsChat.RoomService.Rooms;
+
 namespace LetsChat.RoomService.History;
 
 /// <summary>
@@ -22,4 +24,4 @@ public interface IRoomHistory
 /// <see cref="FirstSeq"/> the oldest kept (<c>LastSeq + 1</c> when empty). <see cref="Epoch"/> is
 /// null for a room that has never had a log. <see cref="More"/>: older (or newer, for after) messages exist.
 /// </summary>
-public sealed record HistoryPage(string? Epoch, long LastSeq, long FirstSeq, bool More, IReadOnlyList<ReadOnlyMemory<byte>> Messages);
+public sealed record HistoryPage(string? Epoch, long LastSeq, long FirstSeq, bool More, IReadOnlyList<RoomEvent> Messages);

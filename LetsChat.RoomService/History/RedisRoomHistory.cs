@@ -1,4 +1,5 @@
 using LetsChat.RoomService.Broker;
+using LetsChat.RoomService.Rooms;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -25,10 +26,14 @@ public sealed class RedisRoomHistory(IConnectionMultiplexer redis, IOptions<Room
             [mode, bound, limit, create ? RedisRoomBroker.NewEpoch() : "", options.Value.RetentionSeconds]))!;
 
         var epoch = (string)result[0]!;
-        var messages = new ReadOnlyMemory<byte>[result.Length - 4];
+        var messages = new List<RoomEvent>(result.Length - 4);
         for (var i = 4; i < result.Length; i++)
         {
-            messages[i - 4] = (byte[])result[i]!;
+            // Entries are written only by publish.lua; one that does not read is skipped, not fatal.
+            if (RoomRecords.ReadEntry(room, epoch, (byte[])result[i]!) is { } message)
+            {
+                messages.Add(message);
+            }
         }
         return new HistoryPage(epoch.Length == 0 ? null : epoch, (long)result[1], (long)result[2], (long)result[3] == 1, messages);
     }

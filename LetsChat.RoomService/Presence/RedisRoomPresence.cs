@@ -81,5 +81,5 @@ public sealed class RedisRoomPresence(IConnectionMultiplexer redis, IOptions<Roo
         return redis.GetDatabase().ScriptEvaluateAsync(RedisScripts.Presence, RedisKeys.Presence(room), values);
     }
 
-    private static string UserJson(ChatUser user) => JsonSerializer.Serialize(user, ProtocolJson.Context.ChatUser);
+    private static string UserJson(ChatUser user) => RoomRecords.User(user);
 }

@@ -14,25 +14,22 @@ public sealed record ClientFrame(
     [property: JsonPropertyName("before")] long? Before,
     [property: JsonPropertyName("limit")] int? Limit);
 
-/// <summary>The part of a stored message that C# writes; Redis adds epoch and seq (see publish.lua).</summary>
-internal sealed record MessageTail(
+/// <summary>A message as stored and published (Broker/RoomRecords): everything but its epoch and seq.</summary>
+internal sealed record MessageBody(
     [property: JsonPropertyName("id"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Id,
     [property: JsonPropertyName("user")] ChatUser User,
     [property: JsonPropertyName("text")] string Text,
     [property: JsonPropertyName("ts")] long Timestamp,
     [property: JsonPropertyName("traceparent"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TraceParent);
 
-/// <summary>What a replica reads from each Redis message: just enough to route it.</summary>
-internal sealed record EnvelopeView(
-    [property: JsonPropertyName("type")] string? Type,
-    [property: JsonPropertyName("epoch")] string? Epoch,
-    [property: JsonPropertyName("seq")] long Seq,
+/// <summary>What a replica reads from each message body: just enough to route it.</summary>
+internal sealed record BodyView(
+    [property: JsonPropertyName("user")] UserView? User,
     [property: JsonPropertyName("text")] string? Text,
-    [property: JsonPropertyName("user")] EnvelopeUser? User,
     [property: JsonPropertyName("ts")] long Timestamp,
     [property: JsonPropertyName("traceparent")] string? TraceParent);
 
-internal sealed record EnvelopeUser([property: JsonPropertyName("id")] string? Id);
+internal sealed record UserView([property: JsonPropertyName("id")] string? Id);
 
 public sealed record WelcomeFrame(
     [property: JsonPropertyName("room")] string Room,
@@ -75,13 +72,6 @@ public sealed record ErrorFrame(
     public string Type => "error";
 }
 
-public sealed record TypingFrame([property: JsonPropertyName("user")] ChatUser User)
-{
-    [JsonPropertyName("type")]
-    [JsonPropertyOrder(-1)]
-    public string Type => "typing";
-}
-
 public sealed record PresenceFrame(
     [property: JsonPropertyName("event")] string Event,
     [property: JsonPropertyName("members")] IReadOnlyList<ChatUser> Members)
@@ -92,12 +82,12 @@ public sealed record PresenceFrame(
 }
 
 [JsonSerializable(typeof(ClientFrame))]
-[JsonSerializable(typeof(MessageTail))]
-[JsonSerializable(typeof(EnvelopeView))]
+[JsonSerializable(typeof(MessageBody))]
+[JsonSerializable(typeof(BodyView))]
+[JsonSerializable(typeof(UserView))]
 [JsonSerializable(typeof(WelcomeFrame))]
 [JsonSerializable(typeof(AckFrame))]
 [JsonSerializable(typeof(ErrorFrame))]
-[JsonSerializable(typeof(TypingFrame))]
 [JsonSerializable(typeof(PresenceFrame))]
 [JsonSerializable(typeof(ChatUser))]
 [JsonSerializable(typeof(SeedInbound))]

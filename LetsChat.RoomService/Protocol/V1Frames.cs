@@ -1,10 +1,16 @@
 using System.Buffers;
+using System.Text;
 using System.Text.Json;
 using LetsChat.RoomService.Identity;
+using LetsChat.RoomService.Rooms;
 
 namespace LetsChat.RoomService.Protocol;
 
-/// <summary>Reads and writes letschat.v1 frames (docs/protocol.md). Stored messages are embedded raw, never re-encoded.</summary>
+/// <summary>
+/// Reads and writes letschat.v1 frames (docs/protocol.md): every frame the server sends is built
+/// here. Room events are built from their records (Broker/RoomRecords), whose JSON parts are
+/// embedded as they are, never re-encoded.
+/// </summary>
 public static class V1Frames
 {
     /// <summary>Client message ids: what a client needs for a counter or a UUID, nothing that needs escaping.</summary>
@@ -33,19 +39,55 @@ public static class V1Frames
     public static byte[] Error(string code, string message, string? id = null) =>
         JsonSerializer.SerializeToUtf8Bytes(new ErrorFrame(code, message, id), ProtocolJson.Context.ErrorFrame);
 
-    public static byte[] Typing(ChatUser user) => JsonSerializer.SerializeToUtf8Bytes(new TypingFrame(user), ProtocolJson.Context.TypingFrame);
+    /// <summary>
+    /// <c>{"type":"message","room":…,"epoch":…,"seq":…,</c> then the body's fields. Room names are
+    /// [A-Za-z0-9_.-] and epochs hex: nothing in them needs escaping.
+    /// </summary>
+    public static byte[] Message(string room, string epoch, long seq, ReadOnlySpan<byte> body)
+    {
+        var head = $$"""{"type":"message","room":"{{room}}","epoch":"{{epoch}}","seq":{{seq}},""";
+        var frame = new byte[head.Length + body.Length - 1];
+        var written = Encoding.ASCII.GetBytes(head, frame);
+        body[1..].CopyTo(frame.AsSpan(written)); // the body is a JSON object with at least user and text
+        return frame;
+    }
 
+    /// <summary><c>{"type":"presence","event":"snapshot","members":[…]}</c>: who is in the room, sent on join.</summary>
     public static byte[] Presence(IReadOnlyList<ChatUser> members) =>
         JsonSerializer.SerializeToUtf8Bytes(new PresenceFrame("snapshot", members), ProtocolJson.Context.PresenceFrame);
+
+    /// <summary><c>{"type":"presence","event":"join"|"leave","user":…}</c></summary>
+    public static byte[] PresenceChange(string change, ReadOnlySpan<byte> user) => UserFrame("presence", change, user);
+
+    /// <summary><c>{"type":"typing","user":…}</c></summary>
+    public static byte[] Typing(ReadOnlySpan<byte> user) => UserFrame("typing", null, user);
+
+    private static byte[] UserFrame(string type, string? change, ReadOnlySpan<byte> user)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64 + user.Length);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("type", type);
+            if (change is not null)
+            {
+                json.WriteString("event", change);
+            }
+            json.WritePropertyName("user");
+            json.WriteRawValue(user, skipInputValidation: true); // serialized by this service (RoomRecords.User)
+            json.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
 
     /// <summary>
     /// A <c>history</c> frame (join or paging) or a <c>reset</c> frame (the client's place is gone):
     /// <c>{"type":…,"epoch":…,"messages":[…],"more":…}</c> plus <c>before</c> or <c>reason</c>.
     /// </summary>
-    public static byte[] History(string type, string? epoch, IReadOnlyList<ReadOnlyMemory<byte>> messages, bool more,
+    public static byte[] History(string type, string? epoch, IReadOnlyList<RoomEvent> messages, bool more,
         long? before = null, string? reason = null, string? room = null)
     {
-        var buffer = new ArrayBufferWriter<byte>(256 + messages.Sum(m => m.Length + 1));
+        var buffer = new ArrayBufferWriter<byte>(256 + messages.Sum(m => m.Body.Length + 64));
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
@@ -66,8 +108,8 @@ public static class V1Frames
             json.WriteStartArray("messages");
             foreach (var message in messages)
             {
-                // Written by publish.lua from JSON this service serialized: already valid.
-                json.WriteRawValue(message.Span, skipInputValidation: true);
+                // Built from a body this service serialized: already valid.
+                json.WriteRawValue(message.V1.Span, skipInputValidation: true);
             }
             json.WriteEndArray();
             json.WriteBoolean("more", more);

@@ -10,21 +10,27 @@ public enum RoomEventKind
 }
 
 /// <summary>
-/// One frame from the room's channel, read once per replica. <see cref="Frame"/> is the letschat.v1
-/// JSON; <see cref="Text"/> (messages only) is what seed sockets are sent. The complete WebSocket
-/// frames for each protocol are encoded on first use and then shared by every recipient on this
-/// replica: one encoding per message per protocol, none per recipient.
+/// One event of a room, read once per replica from its channel or its log (Broker/RoomRecords).
+/// <see cref="Body"/> is the JSON the record carried: a message's body, or the user of a presence
+/// change or a typing event. The frames each protocol sends are built from it on first use and
+/// then shared by every recipient on this replica: one encoding per event per protocol, none per
+/// recipient.
 /// </summary>
 public sealed record RoomEvent(
     RoomEventKind Kind,
+    string Room,
     string? Epoch,
     long Seq,
     string? SenderId,
-    ReadOnlyMemory<byte> Frame,
+    ReadOnlyMemory<byte> Body,
     string? Text)
 {
+    private byte[]? _v1;
     private byte[]? _v1Wire;
     private byte[]? _seedWire;
+
+    /// <summary>Presence: <c>join</c> or <c>leave</c>.</summary>
+    public string? Change { get; init; }
 
     /// <summary>Messages: the server time of publishing (Unix ms), for the delivery latency histogram.</summary>
     public long PublishedAtMs { get; init; }
@@ -32,8 +38,19 @@ public sealed record RoomEvent(
     /// <summary>Messages: the publish span's W3C traceparent, so delivering is part of the message's trace.</summary>
     public string? TraceParent { get; init; }
 
-    /// <summary>The v1 frame as it goes on the wire. Delivery runs on the room's one loop, so no lock is needed.</summary>
-    public ReadOnlyMemory<byte> V1Wire => _v1Wire ??= WireFrame.Text(Frame.Span);
+    /// <summary>
+    /// The letschat.v1 frame's JSON. Built lazily without a lock: delivery runs on the room's one
+    /// loop, and a race elsewhere (history) would only build the same bytes twice.
+    /// </summary>
+    public ReadOnlyMemory<byte> V1 => _v1 ??= Kind switch
+    {
+        RoomEventKind.Message => V1Frames.Message(Room, Epoch!, Seq, Body.Span),
+        RoomEventKind.Presence => V1Frames.PresenceChange(Change ?? "join", Body.Span),
+        _ => V1Frames.Typing(Body.Span),
+    };
+
+    /// <summary>The v1 frame as it goes on the wire.</summary>
+    public ReadOnlyMemory<byte> V1Wire => _v1Wire ??= WireFrame.Text(V1.Span);
 
     /// <summary>Messages: the seed frame <c>{"message": …}</c> as it goes on the wire.</summary>
     public ReadOnlyMemory<byte> SeedWire => _seedWire ??= WireFrame.Text(SeedProtocol.EncodeMessage(Text ?? ""));

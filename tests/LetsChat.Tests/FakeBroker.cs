@@ -1,12 +1,14 @@
 using System.Collections.Concurrent;
 using LetsChat.RoomService.Broker;
+using LetsChat.RoomService.Identity;
+using LetsChat.RoomService.Rooms;
 
 namespace LetsChat.Tests;
 
 /// <summary>An in-process broker that counts subscriptions, for testing LocalRooms in isolation.</summary>
 internal sealed class FakeBroker : IRoomBroker
 {
-    private readonly ConcurrentDictionary<string, List<Func<IReadOnlyList<ReadOnlyMemory<byte>>, Task>>> _subscribers = new();
+    private readonly ConcurrentDictionary<string, List<Func<IReadOnlyList<RoomEvent>, Task>>> _subscribers = new();
     private readonly Lock _lock = new();
     private readonly Dictionary<string, int> _active = [];
     private readonly Dictionary<string, int> _maxActive = [];
@@ -24,22 +26,26 @@ internal sealed class FakeBroker : IRoomBroker
     public int MaxActive(string room) { lock (_lock) { return _maxActive.GetValueOrDefault(room); } }
 
     public Task<PublishResult> PublishAsync(string room, OutgoingMessage message, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("LocalRooms never publishes; tests deliver frames with PublishTransientAsync.");
+        throw new NotSupportedException("LocalRooms never publishes; tests hand events to subscribers with DeliverAsync.");
 
-    public async Task PublishTransientAsync(string room, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    public Task PublishTypingAsync(string room, ChatUser user, CancellationToken cancellationToken) =>
+        DeliverAsync(room, RoomRecords.Read(room, RoomRecords.Typing(user))!);
+
+    /// <summary>Hands <paramref name="e"/> to the room's subscribers, as a batch of one.</summary>
+    public async Task DeliverAsync(string room, RoomEvent e)
     {
         if (_subscribers.TryGetValue(room, out var handlers))
         {
-            Func<IReadOnlyList<ReadOnlyMemory<byte>>, Task>[] snapshot;
+            Func<IReadOnlyList<RoomEvent>, Task>[] snapshot;
             lock (_lock) { snapshot = [.. handlers]; }
             foreach (var handler in snapshot)
             {
-                await handler([payload]);
+                await handler([e]);
             }
         }
     }
 
-    public async Task<IAsyncDisposable> SubscribeAsync(string room, Func<IReadOnlyList<ReadOnlyMemory<byte>>, Task> onMessage, CancellationToken cancellationToken)
+    public async Task<IAsyncDisposable> SubscribeAsync(string room, Func<IReadOnlyList<RoomEvent>, Task> onMessage, CancellationToken cancellationToken)
     {
         await Task.Yield(); // a real subscribe is a network round trip: let other joiners interleave
         if (FailSubscribe is { } failure)
@@ -56,7 +62,7 @@ internal sealed class FakeBroker : IRoomBroker
         return new Subscription(this, room, onMessage);
     }
 
-    private sealed class Subscription(FakeBroker broker, string room, Func<IReadOnlyList<ReadOnlyMemory<byte>>, Task> handler) : IAsyncDisposable
+    private sealed class Subscription(FakeBroker broker, string room, Func<IReadOnlyList<RoomEvent>, Task> handler) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {

@@ -1,11 +1,12 @@
 using LetsChat.RoomService.History;
+using LetsChat.RoomService.Rooms;
 
 namespace LetsChat.Tests;
 
 /// <summary>A room log in memory, for testing how LocalRooms fills gaps; records what it was asked.</summary>
 internal sealed class FakeHistory : IRoomHistory
 {
-    public List<(string Epoch, long Seq, byte[] Frame)> Log { get; } = [];
+    public List<RoomEvent> Log { get; } = [];
 
     public List<(string Room, long After, int Limit)> AfterCalls { get; } = [];
 
@@ -19,7 +20,7 @@ internal sealed class FakeHistory : IRoomHistory
             throw failure;
         }
         var epoch = Log.Count > 0 ? Log[^1].Epoch : null;
-        var messages = Log.Where(m => m.Epoch == epoch && m.Seq > afterSeq).Take(limit).Select(m => (ReadOnlyMemory<byte>)m.Frame).ToList();
+        var messages = Log.Where(m => m.Epoch == epoch && m.Seq > afterSeq).Take(limit).ToList();
         return Task.FromResult(new HistoryPage(epoch, Log.Count > 0 ? Log[^1].Seq : 0, 1, false, messages));
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Text;
 using LetsChat.RoomService;
+using LetsChat.RoomService.Broker;
 using LetsChat.RoomService.Connections;
 using LetsChat.RoomService.Identity;
 using LetsChat.RoomService.Protocol;
@@ -20,14 +21,19 @@ internal static class TestRooms
         new(new ChatUser(userId, "Name " + userId), Guid.NewGuid().ToString("N")[..12], protocol,
             new ChatConnection(new RoomServiceOptions { SendBufferBytes = sendBufferBytes }, Telemetry), holdLimit);
 
-    public static byte[] MessageFrame(long seq, string text = "hi", string epoch = "e1", string userId = "u_1") =>
-        Encoding.UTF8.GetBytes($$"""{"type":"message","room":"a","epoch":"{{epoch}}","seq":{{seq}},"id":"c{{seq}}","user":{"id":"{{userId}}","name":"N"},"text":"{{text}}","ts":0}""");
+    /// <summary>The letschat.v1 frame a client must get for <see cref="MessageEvent"/>, written out by hand.</summary>
+    public static string MessageFrame(long seq, string text = "hi", string epoch = "e1", string userId = "u_1") =>
+        $$"""{"type":"message","room":"a","epoch":"{{epoch}}","seq":{{seq}},"id":"c{{seq}}","user":{"id":"{{userId}}","name":"N"},"text":"{{text}}","ts":0}""";
 
-    public static RoomEvent MessageEvent(long seq, string text = "hi", string epoch = "e1") =>
-        MessageEnvelope.Read(MessageFrame(seq, text, epoch))!;
+    /// <summary>A message of room "a" as the broker hands it up: from the log entry publish.lua would store.</summary>
+    public static RoomEvent MessageEvent(long seq, string text = "hi", string epoch = "e1", string userId = "u_1")
+    {
+        var body = RoomRecords.Body(new OutgoingMessage(new ChatUser(userId, "N"), $"c{seq}", text, DateTimeOffset.UnixEpoch));
+        return RoomRecords.ReadEntry("a", epoch, Encoding.UTF8.GetBytes($"{seq} {body}"))!;
+    }
 
     public static RoomEvent TypingEvent(string userId) =>
-        MessageEnvelope.Read(Encoding.UTF8.GetBytes($$$"""{"type":"typing","user":{"id":"{{{userId}}}","name":"N"}}"""))!;
+        RoomRecords.Read("a", RoomRecords.Typing(new ChatUser(userId, "N")))!;
 
     public static List<string> Drain(Member member)
     {

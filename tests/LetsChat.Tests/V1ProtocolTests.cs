@@ -13,14 +13,15 @@ namespace LetsChat.Tests;
 public class V1ProtocolTests
 {
     [Fact]
-    public void HeadPlusRedisPartPlusTailIsTheV1MessageFrame()
+    public void AMessageRecordBecomesTheV1MessageFrameWithItsEpochAndSeq()
     {
         var message = new OutgoingMessage(new ChatUser("u_1", "Ana \"A\""), "c-7", "hi <b>\n✓", DateTimeOffset.FromUnixTimeMilliseconds(1_764_500_000_000));
 
-        // What publish.lua does: head .. ',"epoch":"' .. epoch .. '","seq":' .. seq .. tail
-        var frame = MessageEnvelope.Head("lobby") + ",\"epoch\":\"e1\",\"seq\":42" + MessageEnvelope.Tail(message);
+        // What publish.lua publishes: "m " .. epoch .. " " .. seq .. " " .. body
+        var record = Encoding.UTF8.GetBytes("m e1 42 " + RoomRecords.Body(message));
+        var e = RoomRecords.Read("lobby", record)!;
 
-        using var json = JsonDocument.Parse(frame);
+        using var json = JsonDocument.Parse(e.V1);
         var root = json.RootElement;
         Assert.Equal("message", root.GetProperty("type").GetString());
         Assert.Equal("lobby", root.GetProperty("room").GetString());
@@ -30,53 +31,65 @@ public class V1ProtocolTests
         Assert.Equal("Ana \"A\"", root.GetProperty("user").GetProperty("name").GetString());
         Assert.Equal("hi <b>\n✓", root.GetProperty("text").GetString());
         Assert.Equal(1_764_500_000_000, root.GetProperty("ts").GetInt64());
+        Assert.Equal(("e1", 42L, "u_1", "hi <b>\n✓"), (e.Epoch, e.Seq, e.SenderId, e.Text));
     }
 
     [Fact]
     public void ASeedSendHasNoIdField()
     {
-        var tail = MessageEnvelope.Tail(new OutgoingMessage(ChatUser.Anonymous("x"), null, "hi", DateTimeOffset.UnixEpoch));
+        var body = RoomRecords.Body(new OutgoingMessage(ChatUser.Anonymous("x"), null, "hi", DateTimeOffset.UnixEpoch));
 
-        using var json = JsonDocument.Parse("{\"seq\":1" + tail);
+        using var json = JsonDocument.Parse(body);
         Assert.False(json.RootElement.TryGetProperty("id", out _));
         Assert.Equal("anon-x", json.RootElement.GetProperty("user").GetProperty("id").GetString());
     }
 
     [Fact]
-    public void ReadTurnsAMessageIntoBothProtocolsFrames()
+    public void AMessageIsEncodedOnceForEachProtocol()
     {
-        var frame = TestRooms.MessageFrame(5, "hello");
-
-        var e = MessageEnvelope.Read(frame)!;
+        var e = TestRooms.MessageEvent(5, "hello");
 
         Assert.Equal(RoomEventKind.Message, e.Kind);
         Assert.Equal(("e1", 5L, "u_1"), (e.Epoch, e.Seq, e.SenderId));
-        Assert.True(e.Frame.Span.SequenceEqual(frame));
         Assert.Equal("""{"message":"hello"}""", Encoding.UTF8.GetString(WireFrame.PayloadOf(e.SeedWire.Span)));
-        Assert.True(WireFrame.PayloadOf(e.V1Wire.Span).SequenceEqual(frame));
+        Assert.Equal(TestRooms.MessageFrame(5, "hello"), Encoding.UTF8.GetString(WireFrame.PayloadOf(e.V1Wire.Span)));
+        Assert.True(e.V1Wire.Equals(e.V1Wire), "the wire frame is built once and then shared");
     }
 
     [Theory]
-    [InlineData("""{"type":"presence","event":"join","user":{"id":"u_1","name":"A"}}""", RoomEventKind.Presence)]
-    [InlineData("""{"type":"typing","user":{"id":"u_1","name":"A"}}""", RoomEventKind.Typing)]
-    public void ReadKnowsPresenceAndTypingAndGivesThemNoSeedText(string frame, RoomEventKind kind)
+    [InlineData("""p join {"id":"u_1","name":"A"}""", """{"type":"presence","event":"join","user":{"id":"u_1","name":"A"}}""")]
+    [InlineData("""p leave {"id":"u_1","name":"A"}""", """{"type":"presence","event":"leave","user":{"id":"u_1","name":"A"}}""")]
+    [InlineData("""t {"id":"u_1","name":"A"}""", """{"type":"typing","user":{"id":"u_1","name":"A"}}""")]
+    public void PresenceAndTypingRecordsBecomeTheirV1FramesAndHaveNoSeedText(string record, string frame)
     {
-        var e = MessageEnvelope.Read(Encoding.UTF8.GetBytes(frame))!;
-        Assert.Equal(kind, e.Kind);
+        var e = RoomRecords.Read("lobby", Encoding.UTF8.GetBytes(record))!;
+
+        Assert.Equal(frame, Encoding.UTF8.GetString(e.V1.Span));
+        Assert.Equal("u_1", e.SenderId);
         Assert.Null(e.Text);
     }
 
+    [Fact]
+    public void TheTypingRecordCarriesTheUser() =>
+        Assert.Equal("""t {"id":"u_1","name":"Ana"}""", Encoding.UTF8.GetString(RoomRecords.Typing(new ChatUser("u_1", "Ana"))));
+
     [Theory]
     [InlineData("not json")]
-    [InlineData("""{"type":"message","seq":1}""")]
-    [InlineData("""{"type":"weather"}""")]
-    public void ReadIgnoresWhatItCannotRoute(string frame) =>
-        Assert.Null(MessageEnvelope.Read(Encoding.UTF8.GetBytes(frame)));
+    [InlineData("m e1 42")]
+    [InlineData("m e1 x {\"user\":{\"id\":\"u\"},\"text\":\"hi\"}")]
+    [InlineData("m e1 42 {\"user\":{\"id\":\"u\"}}")]
+    [InlineData("m e1 42 {broken")]
+    [InlineData("p join {\"name\":\"no id\"}")]
+    [InlineData("t ")]
+    [InlineData("{\"type\":\"message\",\"seq\":1}")]
+    [InlineData("w {}")]
+    public void ReadIgnoresWhatItCannotRoute(string record) =>
+        Assert.Null(RoomRecords.Read("lobby", Encoding.UTF8.GetBytes(record)));
 
     [Fact]
-    public void HistoryFramesEmbedStoredMessagesVerbatim()
+    public void HistoryFramesEmbedEachMessagesV1Frame()
     {
-        var stored = new ReadOnlyMemory<byte>[] { TestRooms.MessageFrame(1, "a"), TestRooms.MessageFrame(2, "b") };
+        var stored = new[] { TestRooms.MessageEvent(1, "a"), TestRooms.MessageEvent(2, "b") };
 
         var frame = V1Frames.History("reset", "e1", stored, more: true, reason: "gap_too_old");
 
@@ -84,7 +97,10 @@ public class V1ProtocolTests
         Assert.Equal("reset", json.RootElement.GetProperty("type").GetString());
         Assert.Equal("gap_too_old", json.RootElement.GetProperty("reason").GetString());
         Assert.True(json.RootElement.GetProperty("more").GetBoolean());
-        Assert.Equal(["a", "b"], json.RootElement.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("text").GetString()));
+        var messages = json.RootElement.GetProperty("messages").EnumerateArray().ToList();
+        Assert.Equal(["a", "b"], messages.Select(m => m.GetProperty("text").GetString()));
+        Assert.Equal([1L, 2L], messages.Select(m => m.GetProperty("seq").GetInt64()));
+        Assert.All(messages, m => Assert.Equal("a", m.GetProperty("room").GetString()));
     }
 
     [Theory]

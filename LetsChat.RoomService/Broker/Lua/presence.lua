@@ -4,11 +4,11 @@
 --
 -- KEYS[1] letschat:{room}:presence  sorted set: score = expiry (ms), member = "<user id> <connection id>"
 -- KEYS[2] letschat:{room}:users     hash: user id -> number of live entries
--- KEYS[3] letschat:{room}:names     hash: user id -> user JSON {"id":..,"name":..}
+-- KEYS[3] letschat:{room}:names     hash: user id -> user JSON {"id":..,"name":..} (opaque here)
 -- ARGV[1] operation: join | leave | heartbeat | members
 -- ARGV[2] now (ms)
 -- ARGV[3] expiry for entries written now (ms)
--- ARGV[4] pub/sub channel for join/leave events
+-- ARGV[4] pub/sub channel for join/leave records "p join <user>" (Broker/RoomRecords.cs)
 -- join:      ARGV[5] entry, ARGV[6] user JSON
 -- leave:     ARGV[5] entry
 -- heartbeat: ARGV[5..] pairs of entry, user JSON: this replica's live entries
@@ -18,7 +18,7 @@
 local now, expiry, channel = tonumber(ARGV[2]), ARGV[3], ARGV[4]
 
 local function event(kind, user_json)
-  redis.call('PUBLISH', channel, '{"type":"presence","event":"' .. kind .. '","user":' .. user_json .. '}')
+  redis.call('PUBLISH', channel, 'p ' .. kind .. ' ' .. user_json)
 end
 
 local function drop_entry(entry, user_id)

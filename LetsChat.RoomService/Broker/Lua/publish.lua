@@ -2,16 +2,16 @@
 -- delivered without being in history, nor in history without being delivered.
 --
 -- KEYS[1] letschat:{room}:seq    INCR counter: the last seq handed out
--- KEYS[2] letschat:{room}:log    sorted set: score = seq, member = the message frame (JSON)
+-- KEYS[2] letschat:{room}:log    sorted set: score = seq, member = log entry "<seq> <body>"
 -- KEYS[3] letschat:{room}:epoch  string: the id of this incarnation of the room's log
 -- KEYS[4] letschat:{room}:ids    sorted set: score = seq, member = "<user id> <client id>" (dedupe)
 -- ARGV[1] pub/sub channel
 -- ARGV[2] a fresh random epoch, used only if the room has none (new room, or Redis lost it)
 -- ARGV[3] dedupe key "<user id> <client id>", or "" for none (seed clients)
--- ARGV[4] frame head, e.g. {"type":"message","room":"lobby"
--- ARGV[5] frame tail, e.g. ,"id":"c1","user":{...},"text":"hi","ts":1764500000000}
--- ARGV[6] how many messages the log keeps
--- ARGV[7] retention in seconds: an idle room's keys expire after this
+-- ARGV[4] the message body (JSON, opaque here)
+-- ARGV[5] how many messages the log keeps
+-- ARGV[6] retention in seconds: an idle room's keys expire after this
+-- The entry and the published record "m <epoch> <entry>" are defined in Broker/RoomRecords.cs.
 -- Returns {epoch, seq, duplicate (0|1)}.
 
 local epoch = redis.call('GET', KEYS[3])
@@ -30,18 +30,18 @@ if ARGV[3] ~= '' then
 end
 
 local seq = redis.call('INCR', KEYS[1])
-local frame = ARGV[4] .. ',"epoch":"' .. epoch .. '","seq":' .. seq .. ARGV[5]
-local keep = tonumber(ARGV[6])
+local entry = seq .. ' ' .. ARGV[4]
+local keep = tonumber(ARGV[5])
 
-redis.call('ZADD', KEYS[2], seq, frame)
+redis.call('ZADD', KEYS[2], seq, entry)
 redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(keep + 1))
 if ARGV[3] ~= '' then
   redis.call('ZADD', KEYS[4], seq, ARGV[3])
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', seq - keep)
 end
 for i = 1, 4 do
-  redis.call('EXPIRE', KEYS[i], ARGV[7])
+  redis.call('EXPIRE', KEYS[i], ARGV[6])
 end
 
-redis.call('PUBLISH', ARGV[1], frame)
+redis.call('PUBLISH', ARGV[1], 'm ' .. epoch .. ' ' .. entry)
 return {epoch, seq, 0}

@@ -7,8 +7,8 @@
 -- ARGV[3] limit
 -- ARGV[4] a fresh random epoch to create the room's log with when it has none, or "" to only read
 -- ARGV[5] retention in seconds (applies when an epoch is created)
--- Returns {epoch or "", last seq, first seq kept (last + 1 when empty), more (0|1), frame...}
--- frames in ascending seq order.
+-- Returns {epoch or "", last seq, first seq kept (last + 1 when empty), more (0|1), entry...}
+-- log entries "<seq> <body>" (Broker/RoomRecords.cs) in ascending seq order.
 
 local epoch = redis.call('GET', KEYS[3])
 if not epoch then

@@ -1,0 +1,98 @@
+using System.Buffers.Text;
+using System.Text;
+using System.Text.Json;
+using LetsChat.RoomService.Identity;
+using LetsChat.RoomService.Protocol;
+using LetsChat.RoomService.Rooms;
+
+namespace LetsChat.RoomService.Broker;
+
+/// <summary>
+/// The bytes LetsChat keeps in Redis and sends through a room's channel, defined here and only
+/// here. The Lua scripts treat every JSON part as opaque: they put a seq or an epoch in front
+/// and store or publish the result, nothing more. What clients see is built from these records
+/// by <see cref="V1Frames"/> and <see cref="SeedProtocol"/>.
+/// <code>
+/// log entry        "&lt;seq&gt; &lt;body&gt;"            letschat:{room}:log member (publish.lua)
+/// message record   "m &lt;epoch&gt; &lt;log entry&gt;"    channel (publish.lua, in the same step as the entry)
+/// presence record  "p join &lt;user&gt;", "p leave &lt;user&gt;"  channel (presence.lua)
+/// typing record    "t &lt;user&gt;"                    channel, not stored
+/// body             {"id":"c1","user":{…},"text":"hi","ts":1764500000000,"traceparent":"00-…"}  (<see cref="MessageBody"/>; no id for seed sends)
+/// user             {"id":"u_…","name":"Ana"}          (<see cref="ChatUser"/>)
+/// </code>
+/// Epochs are 16 hex digits and seqs decimal: neither holds a space, so the first spaces split a
+/// record and the JSON after them is never scanned.
+/// </summary>
+public static class RoomRecords
+{
+    public static string Body(OutgoingMessage message) => JsonSerializer.Serialize(
+        new MessageBody(message.ClientId, message.User, message.Text, message.At.ToUnixTimeMilliseconds(), message.TraceParent),
+        ProtocolJson.Context.MessageBody);
+
+    public static string User(ChatUser user) => JsonSerializer.Serialize(user, ProtocolJson.Context.ChatUser);
+
+    public static byte[] Typing(ChatUser user) => Encoding.UTF8.GetBytes("t " + User(user));
+
+    /// <summary>A record from the room's channel, or null when it is not one (it is then dropped and counted).</summary>
+    public static RoomEvent? Read(string room, ReadOnlyMemory<byte> record)
+    {
+        var span = record.Span;
+        if (span.Length < 3 || span[1] != (byte)' ')
+        {
+            return null;
+        }
+        var rest = record[2..];
+        switch (span[0])
+        {
+            case (byte)'m' when Split(rest, out var epoch, out var entry):
+                return ReadEntry(room, Encoding.ASCII.GetString(epoch.Span), entry);
+            case (byte)'p' when Split(rest, out var change, out var user):
+                return UserEvent(RoomEventKind.Presence, room, user) is { } e ? e with { Change = Encoding.ASCII.GetString(change.Span) } : null;
+            case (byte)'t':
+                return UserEvent(RoomEventKind.Typing, room, rest);
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>A log entry of <paramref name="epoch"/> as a message event, or null when it is not one.</summary>
+    public static RoomEvent? ReadEntry(string room, string epoch, ReadOnlyMemory<byte> entry)
+    {
+        if (!Split(entry, out var seqText, out var body)
+            || !Utf8Parser.TryParse(seqText.Span, out long seq, out var used) || used != seqText.Length
+            || Parse(body, ProtocolJson.Context.BodyView) is not { Text: { } text } view)
+        {
+            return null;
+        }
+        return new RoomEvent(RoomEventKind.Message, room, epoch, seq, view.User?.Id, body, text)
+        {
+            PublishedAtMs = view.Timestamp,
+            TraceParent = view.TraceParent,
+        };
+    }
+
+    private static RoomEvent? UserEvent(RoomEventKind kind, string room, ReadOnlyMemory<byte> user) =>
+        Parse(user, ProtocolJson.Context.UserView) is { Id: { } id }
+            ? new RoomEvent(kind, room, null, 0, id, user, null)
+            : null;
+
+    private static bool Split(ReadOnlyMemory<byte> text, out ReadOnlyMemory<byte> head, out ReadOnlyMemory<byte> rest)
+    {
+        var space = text.Span.IndexOf((byte)' ');
+        head = space > 0 ? text[..space] : default;
+        rest = space > 0 ? text[(space + 1)..] : default;
+        return space > 0 && rest.Length > 0;
+    }
+
+    private static T? Parse<T>(ReadOnlyMemory<byte> json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json.Span, type);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

@@ -3,6 +3,9 @@ using System.Globalization;
 using LetsChat.RoomService;
 using LetsChat.RoomService.Broker;
 using LetsChat.RoomService.Identity;
+using LetsChat.RoomService.Telemetry;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -23,7 +26,8 @@ var rounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) 
 const int InFlight = 32; // enough to keep Redis busy, as a room service with many senders would
 
 using var redis = await ConnectionMultiplexer.ConnectAsync($"{endpoint},allowAdmin=true");
-var broker = new RedisRoomBroker(redis, Options.Create(new RoomServiceOptions()));
+var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
+var broker = new RedisRoomBroker(redis, Options.Create(new RoomServiceOptions()), new RoomTelemetry(meters));
 var room = $"bench-{Guid.NewGuid():N}";
 var channel = RedisChannel.Literal(RedisKeys.LiveChannel(room));
 var seedFrame = "{\"message\":\"a benchmark message of typical length, about sixty chars\"}"u8.ToArray();

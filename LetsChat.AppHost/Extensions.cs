@@ -22,26 +22,32 @@ internal static class Extensions
     {
         var configured = RedisModeChooser.Parse(builder.Configuration["LetsChat:Redis"]);
         var choice = RedisModeChooser.Choose(configured, HostProbes.DockerAnswers, () => HostProbes.FindOnPath("redis-server"));
+        var storage = RedisStorage.From(builder.Configuration, choice.Mode);
+        if (storage.DataDir is { } dataDir)
+        {
+            Directory.CreateDirectory(dataDir);
+        }
 
         builder.Eventing.Subscribe<BeforeStartEvent>((e, _) =>
         {
-            e.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LetsChat.AppHost")
-                .LogInformation("Redis: {Mode} ({Reason})", choice.Mode, choice.Reason);
+            var logger = e.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LetsChat.AppHost");
+            logger.LogInformation("Redis: {Mode} ({Reason})", choice.Mode, choice.Reason);
+            logger.LogInformation("Redis data: {Where}, durability {Durability}",
+                storage.DataDir ?? (storage.Persistent ? $"container volume {ContainerVolume(name)}" : "memory only"),
+                storage.Durability.ToString().ToLowerInvariant());
             return Task.CompletedTask;
         });
 
         return choice.Mode switch
         {
-            RedisMode.Container => builder.AddRedis(name),
+            RedisMode.Container => builder.AddRedis(name).WithContainerStorage(storage, ContainerVolume(name)),
             RedisMode.Server => builder.AddRedisProcess(name, choice.ServerPath!, (resource, password) =>
             [
                 // The password goes in a config file (mode 600), never on the command line or in logs.
                 WriteRedisConfig(resource.WorkingDirectory, password),
                 "--port", resource.Endpoint.Property(EndpointProperty.TargetPort),
                 "--bind", "127.0.0.1",
-                // A chat cache, not a database: no snapshots or AOF files in the working directory.
-                "--save", "",
-                "--appendonly", "no",
+                .. RedisPersistence.ServerArgs(storage),
             ]),
             // The Garnet host reads its password from LETSCHAT_REDIS_PASSWORD (set below, from a secret parameter).
             RedisMode.Garnet => builder.AddRedisProcess(name, "dotnet", (resource, _) =>
@@ -56,9 +62,34 @@ internal static class Extensions
                 // mode two publish scripts interleave, and seq order stops matching delivery order.
                 "--lua",
                 "--lua-transaction-mode",
+                .. RedisPersistence.GarnetArgs(storage),
             ]),
             _ => throw new InvalidOperationException($"Unexpected Redis mode {choice.Mode}."),
         };
+    }
+
+    private static string ContainerVolume(string name) => $"letschat-{name}-data";
+
+    /// <summary>
+    /// Aspire's Redis container keeps /data on a named volume; its command line (<c>/bin/sh -c
+    /// "redis-server …"</c>) gets the AOF settings appended, since WithPersistence only schedules
+    /// RDB snapshots, which lose everything since the last one.
+    /// </summary>
+    private static IResourceBuilder<RedisResource> WithContainerStorage(this IResourceBuilder<RedisResource> redis, RedisStorage storage, string volume)
+    {
+        if (!storage.Persistent)
+        {
+            return redis;
+        }
+        return redis.WithDataVolume(volume).WithArgs(context =>
+        {
+            var command = context.Args.IndexOf("-c") + 1;
+            if (command <= 0 || command >= context.Args.Count || context.Args[command] is not string line)
+            {
+                throw new InvalidOperationException("Aspire's Redis container no longer starts with /bin/sh -c \"redis-server …\"; update WithContainerStorage.");
+            }
+            context.Args[command] = line + " " + string.Join(' ', RedisPersistence.ServerArgs(storage with { DataDir = "/data" }));
+        });
     }
 
     private static IResourceBuilder<IResourceWithConnectionString> AddRedisProcess(

@@ -11,6 +11,8 @@ namespace LetsChat.RoomService.Broker;
 /// <item>Each message gets the room's next seq; (epoch, seq) is its id, the same on every replica.</item>
 /// <item>Live delivery is at most once; a subscriber that missed something reads it from history.</item>
 /// <item>A (user, client id) pair is published once: resending it returns the first seq, marked duplicate.</item>
+/// <item>A seq is never handed out twice in one epoch. If the log went backwards (Redis came back
+/// without its last writes) behind what the publisher has seen, the room gets a new epoch first.</item>
 /// <item>Subscribers receive room events (messages, presence changes, typing), parsed once per
 /// replica, in publish order, in batches: whatever arrived while the previous batch was being
 /// delivered, so a burst costs one hop.</item>
@@ -42,6 +44,10 @@ public interface IRoomBroker
 /// A message to publish. <see cref="ClientId"/> is null for seed clients (no dedupe).
 /// <see cref="TraceParent"/> (W3C) carries the publish span to every replica that delivers it.
 /// </summary>
-public sealed record OutgoingMessage(ChatUser User, string? ClientId, string Text, DateTimeOffset At, string? TraceParent = null);
+public sealed record OutgoingMessage(ChatUser User, string? ClientId, string Text, DateTimeOffset At, string? TraceParent = null)
+{
+    /// <summary>The newest (epoch, seq) the publishing replica delivered in the room; default when none.</summary>
+    public (string? Epoch, long Seq) Seen { get; init; }
+}
 
 public readonly record struct PublishResult(string Epoch, long Seq, bool Duplicate);

@@ -33,6 +33,8 @@ public sealed class RedisRoomBroker(IConnectionMultiplexer redis, IOptions<RoomS
                 RoomRecords.Body(message),
                 _options.HistoryLength,
                 _options.RetentionSeconds,
+                message.Seen.Epoch ?? "",
+                message.Seen.Seq,
             ]))!;
         return new PublishResult((string)result[0]!, (long)result[1], (long)result[2] == 1);
     }

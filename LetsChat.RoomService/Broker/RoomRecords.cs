@@ -17,6 +17,7 @@ namespace LetsChat.RoomService.Broker;
 /// message record   "m &lt;epoch&gt; &lt;log entry&gt;"    channel (publish.lua, in the same step as the entry)
 /// presence record  "p join &lt;user&gt;", "p leave &lt;user&gt;"  channel (presence.lua)
 /// typing record    "t &lt;user&gt;"                    channel, not stored
+/// rewind record    "r &lt;epoch&gt; &lt;seq&gt;"             channel: the log went backwards; it goes on as this new epoch after seq (publish.lua, read.lua)
 /// body             {"id":"c1","user":{…},"text":"hi","ts":1764500000000,"traceparent":"00-…"}  (<see cref="MessageBody"/>; no id for seed sends)
 /// user             {"id":"u_…","name":"Ana"}          (<see cref="ChatUser"/>)
 /// </code>
@@ -44,12 +45,14 @@ public static class RoomRecords
         var rest = record[2..];
         switch (span[0])
         {
-            case (byte)'m' when Split(rest, out var epoch, out var entry):
-                return ReadEntry(room, Encoding.ASCII.GetString(epoch.Span), entry);
+            case (byte)'m' when Split(rest, out var messageEpoch, out var entry):
+                return ReadEntry(room, Encoding.ASCII.GetString(messageEpoch.Span), entry);
             case (byte)'p' when Split(rest, out var change, out var user):
                 return UserEvent(RoomEventKind.Presence, room, user) is { } e ? e with { Change = Encoding.ASCII.GetString(change.Span) } : null;
             case (byte)'t':
                 return UserEvent(RoomEventKind.Typing, room, rest);
+            case (byte)'r' when Split(rest, out var epoch, out var seqText) && Utf8Parser.TryParse(seqText.Span, out long kept, out var used) && used == seqText.Length:
+                return new RoomEvent(RoomEventKind.Rewind, room, Encoding.ASCII.GetString(epoch.Span), kept, null, default, null);
             default:
                 return null;
         }

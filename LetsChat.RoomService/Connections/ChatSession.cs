@@ -37,6 +37,9 @@ public sealed partial class ChatSession(
     /// <summary>This socket's rate limit; none in unit tests.</summary>
     public Security.FloodGuard.Meter? Flood { get; init; }
 
+    /// <summary>The newest (epoch, seq) this replica delivered in the room: publishing checks the log is not behind it.</summary>
+    public Func<(string? Epoch, long Seq)> Seen { get; init; } = () => default;
+
     /// <summary>Room, connection and user for this socket's log lines.</summary>
     internal SocketLogScope? LogScope { get; init; }
 
@@ -224,7 +227,7 @@ public sealed partial class ChatSession(
         try
         {
             // The publish span's context travels in the envelope: each replica's process span is its child.
-            var message = new OutgoingMessage(member.User, clientId, text, clock.GetUtcNow(), publish?.Id);
+            var message = new OutgoingMessage(member.User, clientId, text, clock.GetUtcNow(), publish?.Id) { Seen = Seen() };
             var result = await broker.PublishAsync(room, message, CancellationToken.None);
             publish?.SetTag("messaging.message.id", $"{result.Epoch}:{result.Seq}")
                 .SetTag("letschat.duplicate", result.Duplicate);

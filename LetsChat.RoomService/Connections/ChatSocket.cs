@@ -41,6 +41,7 @@ public sealed partial class ChatSocket
         {
             Flood = chat.Flood.For(member.Presence.ConnectionId),
             LogScope = _scope,
+            Seen = () => _joined?.Feed ?? default,
         };
     }
 

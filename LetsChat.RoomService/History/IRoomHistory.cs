@@ -17,7 +17,17 @@ public interface IRoomHistory
 
     /// <summary>The newest <paramref name="limit"/> messages with seq less than <paramref name="beforeSeq"/>, oldest first.</summary>
     Task<HistoryPage> BeforeAsync(string room, long beforeSeq, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The log's head (epoch, newest seq), no messages. A log that went backwards behind
+    /// <paramref name="seen"/> (same epoch, newest seq below it) is given a new epoch first, so no
+    /// seq a client has seen is handed out again; <see cref="LogHead.Rewound"/> then says so.
+    /// </summary>
+    Task<LogHead> HeadAsync(string room, (string? Epoch, long Seq) seen, CancellationToken cancellationToken);
 }
+
+/// <summary>A log's head: its epoch (null when the room has no log) and newest seq.</summary>
+public readonly record struct LogHead(string? Epoch, long LastSeq, bool Rewound);
 
 /// <summary>
 /// A slice of the log. <see cref="LastSeq"/> is the room's newest seq when it was read and

@@ -17,6 +17,18 @@ public sealed class RedisRoomHistory(IConnectionMultiplexer redis, IOptions<Room
     public Task<HistoryPage> BeforeAsync(string room, long beforeSeq, int limit, CancellationToken cancellationToken) =>
         ReadAsync(room, "before", beforeSeq, limit, create: false, cancellationToken);
 
+    public async Task<LogHead> HeadAsync(string room, (string? Epoch, long Seq) seen, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var fresh = RedisRoomBroker.NewEpoch();
+        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(
+            RedisScripts.Read,
+            RedisKeys.Log(room),
+            ["after", seen.Seq, 0, "", options.Value.RetentionSeconds, seen.Epoch ?? "", seen.Seq, fresh, RedisKeys.LiveChannel(room)]))!;
+        var epoch = (string)result[0]!;
+        return new LogHead(epoch.Length == 0 ? null : epoch, (long)result[1], Rewound: epoch == fresh);
+    }
+
     private async Task<HistoryPage> ReadAsync(string room, string mode, long bound, int limit, bool create, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();

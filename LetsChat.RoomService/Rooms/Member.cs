@@ -97,6 +97,17 @@ public sealed class Member
 
     private void Send(RoomEvent e)
     {
+        if (e.Kind == RoomEventKind.Reset)
+        {
+            if (e.Epoch != _epoch)
+            {
+                // The log went backwards: what this client has becomes the log's recent messages.
+                _epoch = e.Epoch;
+                _lastSeq = e.Seq;
+                Connection.Deliver(e.V1Wire, 0);
+            }
+            return;
+        }
         if (e.Kind == RoomEventKind.Message)
         {
             if (e.Epoch == _epoch && e.Seq <= _lastSeq)

@@ -7,6 +7,10 @@ public enum RoomEventKind
     Message,
     Presence,
     Typing,
+    /// <summary>The log went backwards: it goes on as <see cref="RoomEvent.Epoch"/> after <see cref="RoomEvent.Seq"/>.</summary>
+    Rewind,
+    /// <summary>A v1 <c>reset</c> frame made for this replica's members (in <see cref="RoomEvent.Body"/>): their view becomes the log's.</summary>
+    Reset,
 }
 
 /// <summary>
@@ -46,7 +50,9 @@ public sealed record RoomEvent(
     {
         RoomEventKind.Message => V1Frames.Message(Room, Epoch!, Seq, Body.Span),
         RoomEventKind.Presence => V1Frames.PresenceChange(Change ?? "join", Body.Span),
-        _ => V1Frames.Typing(Body.Span),
+        RoomEventKind.Typing => V1Frames.Typing(Body.Span),
+        RoomEventKind.Reset => Body.ToArray(),
+        _ => throw new InvalidOperationException($"A {Kind} event is not sent to clients."),
     };
 
     /// <summary>The v1 frame as it goes on the wire.</summary>

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using LetsChat.RoomService.Broker;
 using LetsChat.RoomService.History;
+using LetsChat.RoomService.Protocol;
 using LetsChat.RoomService.Telemetry;
+using Microsoft.Extensions.Options;
 
 namespace LetsChat.RoomService.Rooms;
 
@@ -10,7 +12,8 @@ namespace LetsChat.RoomService.Rooms;
 /// room's local members. Pub/sub brings them live; this type notices what pub/sub dropped (a seq
 /// gap, or a subscription gone deaf) and delivers it from the log, through one refill routine.
 /// </summary>
-public sealed partial class RoomFeed(IRoomBroker broker, IRoomHistory history, RoomTelemetry telemetry, ILogger<RoomFeed> logger)
+public sealed partial class RoomFeed(
+    IRoomBroker broker, IRoomHistory history, IOptions<RoomServiceOptions> options, RoomTelemetry telemetry, ILogger<RoomFeed> logger)
 {
     /// <summary>Most messages one refill reads; the log keeps far fewer (LetsChat:Rooms:HistoryLength).</summary>
     private const int MaxRefill = 10_000;
@@ -26,10 +29,18 @@ public sealed partial class RoomFeed(IRoomBroker broker, IRoomHistory history, R
         {
             foreach (var e in events)
             {
+                if (e.Kind == RoomEventKind.Rewind)
+                {
+                    await ResetAsync(room, e);
+                    continue;
+                }
                 if (e.Kind == RoomEventKind.Message)
                 {
                     await FillGapAsync(room, e);
-                    room.Feed = (e.Epoch, e.Seq);
+                    if (e.Epoch != room.Feed.Epoch || e.Seq > room.Feed.Seq)
+                    {
+                        room.Feed = (e.Epoch, e.Seq);
+                    }
                 }
                 Deliver(room, e);
             }
@@ -51,11 +62,20 @@ public sealed partial class RoomFeed(IRoomBroker broker, IRoomHistory history, R
     public async Task<bool> CheckAsync(Room room, Func<Task> resubscribe, CancellationToken cancellationToken)
     {
         var feed = room.Feed;
-        var page = await history.AfterAsync(room.Name, feed.Seq, 0, create: false, cancellationToken);
-        (string? Epoch, long Seq) head = (page.Epoch, page.LastSeq);
+        var log = await history.HeadAsync(room.Name, feed, cancellationToken);
+        (string? Epoch, long Seq) head = (log.Epoch, log.LastSeq);
         if (head.Epoch is null)
         {
             return false; // no log: nothing to miss
+        }
+        if (log.Rewound)
+        {
+            // Redis came back without the last writes this replica delivered; the log now has a new
+            // epoch, announced on the room's channel ("r" record): every replica's members get a reset.
+            LogRewound(logger, room.Name, feed.Epoch, feed.Seq, head.Seq, head.Epoch);
+            telemetry.LogRewound();
+            room.LastCheck = null;
+            return true;
         }
         if (feed.Epoch is null)
         {
@@ -85,6 +105,35 @@ public sealed partial class RoomFeed(IRoomBroker broker, IRoomHistory history, R
         }
         room.LastCheck = null;
         return true;
+    }
+
+    // The log went backwards and goes on as a new epoch over what it kept. Clients saw messages it
+    // no longer has: v1 members get a reset with the kept log's recent messages (one frame, built
+    // once for all of them); seed members, who have no epochs, just go on with what comes next.
+    private async Task ResetAsync(Room room, RoomEvent rewind)
+    {
+        if (room.Feed.Epoch == rewind.Epoch)
+        {
+            return; // already on the new epoch
+        }
+        HistoryPage page;
+        try
+        {
+            page = await history.LatestAsync(room.Name, options.Value.JoinHistory, create: false, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // Without the page, the next message's gap fill (a new epoch, from its start) tells members instead.
+            LogGapFillFailed(logger, room.Name, 0, rewind.Seq, ex);
+            return;
+        }
+        if (page.Epoch != rewind.Epoch)
+        {
+            return; // rewound or recreated again since: the newer record, or the gap fill, handles it
+        }
+        var frame = V1Frames.History("reset", page.Epoch, page.Messages, page.More, reason: "epoch_changed");
+        room.Feed = (page.Epoch, page.LastSeq);
+        room.Deliver(new RoomEvent(RoomEventKind.Reset, room.Name, page.Epoch, page.LastSeq, null, frame, null));
     }
 
     // A room that has delivered nothing since it subscribed starts from the log's head as it is
@@ -167,6 +216,9 @@ public sealed partial class RoomFeed(IRoomBroker broker, IRoomHistory history, R
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Room {Room}: the subscription went deaf (delivered {Epoch}:{Seq}, the log had {LogEpoch}:{LogSeq} one check earlier); refilling from the log and subscribing again")]
     private static partial void LogDeafSubscription(ILogger logger, string room, string? epoch, long seq, string? logEpoch, long logSeq);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Room {Room}: the log went backwards (this replica delivered {Epoch}:{Seq}, the log ends at {LogSeq}): Redis lost its last writes; the room continues as epoch {NewEpoch} and its members are sent a reset")]
+    private static partial void LogRewound(ILogger logger, string room, string? epoch, long seq, long logSeq, string? newEpoch);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Room {Room}: could not fill the gap after seq {AfterSeq} before {Seq}; those messages reach live members only on their next resume")]
     private static partial void LogGapFillFailed(ILogger logger, string room, long afterSeq, long seq, Exception exception);

@@ -29,6 +29,7 @@ public sealed class RoomTelemetry
     private readonly Counter<long> _framesDropped;
     private readonly Counter<long> _gapsFilled;
     private readonly Counter<long> _deafRooms;
+    private readonly Counter<long> _rewinds;
 
     public RoomTelemetry(IMeterFactory meterFactory)
     {
@@ -47,6 +48,7 @@ public sealed class RoomTelemetry
         _redisReconnects = meter.CreateCounter<long>("letschat.redis.reconnects", "{event}", "Redis connections restored (subscriptions are restored with them).");
         _framesDropped = meter.CreateCounter<long>("letschat.redis.frames_dropped", "{frame}", "Frames on a room channel this service could not read (never expected).");
         _deafRooms = meter.CreateCounter<long>("letschat.redis.deaf_subscriptions", "{room}", "Rooms whose subscription stopped bringing messages the log had; each was refilled from history and subscribed again.");
+        _rewinds = meter.CreateCounter<long>("letschat.redis.log_rewinds", "{room}", "Rooms whose log was found behind what this replica had delivered (Redis lost its last writes); each got a new epoch and its members a reset.");
         _gapsFilled = meter.CreateCounter<long>("letschat.redis.gap_messages_filled", "{message}", "Messages pub/sub did not bring (a reconnect, a restart) that were delivered from history instead.");
     }
 
@@ -89,4 +91,6 @@ public sealed class RoomTelemetry
     public void GapFilled() => _gapsFilled.Add(1);
 
     public void DeafSubscription() => _deafRooms.Add(1);
+
+    public void LogRewound() => _rewinds.Add(1);
 }

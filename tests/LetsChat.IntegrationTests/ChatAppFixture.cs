@@ -24,6 +24,9 @@ public abstract class ChatAppFixture(string redisMode, params string[] settings)
 
     public Uri Gateway { get; private set; } = null!;
 
+    /// <summary>This app's own Redis data directory (LetsChat:DataDir), removed when the fixture is disposed.</summary>
+    public string DataDir { get; } = Directory.CreateTempSubdirectory("letschat-test-data-").FullName;
+
     /// <summary>Every line the app's resources wrote (Information and up), for tests of what logs may contain.</summary>
     public ResourceLogCapture ResourceLogs { get; } = new();
 
@@ -39,7 +42,7 @@ public abstract class ChatAppFixture(string redisMode, params string[] settings)
     {
         using var cts = new CancellationTokenSource(s_startTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.LetsChat_AppHost>(
-            [$"--LetsChat:Redis={RedisMode}", "--LetsChat:GatewayPort=0", .. settings], cts.Token);
+            [$"--LetsChat:Redis={RedisMode}", "--LetsChat:GatewayPort=0", $"--LetsChat:DataDir={DataDir}", .. settings], cts.Token);
         // Resource output is forwarded as LetsChat.AppHost.Resources.<name>; warnings and errors
         // (stderr) are enough to explain a failure without burying the test output.
         builder.Services.AddLogging(logging => logging
@@ -63,13 +66,71 @@ public abstract class ChatAppFixture(string redisMode, params string[] settings)
 
     public virtual async Task DisposeAsync()
     {
+        await StopAppAsync();
+        Directory.Delete(DataDir, recursive: true);
+    }
+
+    /// <summary>Stops the whole app (every resource, gracefully, as Ctrl+C does) and starts it again on the same data directory.</summary>
+    public async Task RestartAsync()
+    {
+        await StopAppAsync();
+        await InitializeAsync();
+    }
+
+    private async Task StopAppAsync()
+    {
         if (_app is not null)
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
             await _app.StopAsync(cts.Token);
             await _app.DisposeAsync();
+            _app = null;
         }
     }
+
+    /// <summary>The Redis process the orchestrator runs now (redis-server, or dotnet for Garnet; a restart makes a new one).</summary>
+    public int RedisPid()
+    {
+        Assert.True(App.ResourceNotifications.TryGetCurrentState("redis", out var state), "no state for the redis resource");
+        var pid = state!.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value;
+        return Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Stops Redis the way an orchestrator does (a graceful stop) and waits until it is down.</summary>
+    public async Task StopRedisAsync(CancellationToken ct)
+    {
+        var commands = App.Services.GetRequiredService<ResourceCommandService>();
+        Assert.True((await commands.ExecuteCommandAsync("redis", KnownResourceCommands.StopCommand, ct)).Success, "the stop command failed");
+        await WaitForRedisDownAsync(ct);
+    }
+
+    /// <summary>Kills Redis with SIGKILL (a crash: nothing is flushed on the way out) and waits until the orchestrator sees it gone.</summary>
+    public async Task KillRedisAsync(CancellationToken ct)
+    {
+        var pid = RedisPid();
+        Assert.True(Posix.Kill(pid, Posix.SigKill) == 0, $"kill -9 {pid} failed");
+        await WaitForRedisDownAsync(ct);
+    }
+
+    /// <summary>Starts Redis again (same arguments, so the same data directory) and waits until it answers.</summary>
+    public async Task StartRedisAsync(CancellationToken ct)
+    {
+        var commands = App.Services.GetRequiredService<ResourceCommandService>();
+        Assert.True((await commands.ExecuteCommandAsync("redis", KnownResourceCommands.StartCommand, ct)).Success, "the start command failed");
+        await App.ResourceNotifications.WaitForResourceHealthyAsync("redis", ct);
+    }
+
+    private Task WaitForRedisDownAsync(CancellationToken ct) =>
+        App.ResourceNotifications.WaitForResourceAsync("redis", e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), ct);
+}
+
+/// <summary>kill(2) straight from libc (Linux x86-64 and arm64 signal numbers), so tests need no kill binary.</summary>
+internal static class Posix
+{
+    public const int SigKill = 9, SigCont = 18, SigStop = 19;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    public static extern int Kill(int pid, int signal);
 }
 
 /// <summary>
@@ -145,21 +206,21 @@ public sealed class CrashCollection : ICollectionFixture<CrashApp>
 }
 
 /// <summary>An app whose Redis the tests stop, restart and freeze (SIGSTOP) under load.</summary>
-public sealed class FaultApp() : ChatAppFixture("server", Unthrottled)
-{
-    /// <summary>The redis-server process the orchestrator runs now (a restart makes a new one).</summary>
-    public int RedisPid()
-    {
-        Assert.True(App.ResourceNotifications.TryGetCurrentState("redis", out var state), "no state for the redis resource");
-        var pid = state!.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value;
-        return Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture);
-    }
-}
+public sealed class FaultApp() : ChatAppFixture("server", Unthrottled);
 
 [CollectionDefinition(Name)]
 public sealed class FaultCollection : ICollectionFixture<FaultApp>
 {
     public const string Name = "app whose Redis fails";
+}
+
+/// <summary>Garnet, killed under load: its own app, so the shared Garnet app's tests never see it down.</summary>
+public sealed class GarnetFaultApp() : ChatAppFixture("garnet", Unthrottled);
+
+[CollectionDefinition(Name)]
+public sealed class GarnetFaultCollection : ICollectionFixture<GarnetFaultApp>
+{
+    public const string Name = "app whose Garnet fails";
 }
 
 [CollectionDefinition(Name)]

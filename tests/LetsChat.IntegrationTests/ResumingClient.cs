@@ -266,20 +266,11 @@ public static class Load
     /// <summary>Waits until every send was acked and every client received every acked message.</summary>
     public static async Task SettleAsync(IReadOnlyList<ResumingClient> clients, CancellationToken ct)
     {
-        await EventuallyAsync(() => clients.All(c => c.PendingCount == 0), ct, () => string.Join("; ", clients));
+        await Eventually.TrueAsync(() => clients.All(c => c.PendingCount == 0), ct, () => $"every send acked; {string.Join("; ", clients)}");
         var acked = clients.SelectMany(c => c.AckedTexts).ToHashSet();
-        await EventuallyAsync(() => clients.All(c => acked.IsSubsetOf(c.Received.Select(r => r.Text))), ct,
-            () => DeliveryCounts.Of(clients).ToString());
+        await Eventually.TrueAsync(() => clients.All(c => acked.IsSubsetOf(c.Received.Select(r => r.Text))), ct,
+            () => $"every client has every acked message; {DeliveryCounts.Of(clients)}");
         await Task.Delay(TimeSpan.FromSeconds(1), ct); // room for a late duplicate to show
-    }
-
-    private static async Task EventuallyAsync(Func<bool> condition, CancellationToken ct, Func<string> describe)
-    {
-        while (!condition())
-        {
-            if (ct.IsCancellationRequested) throw new TimeoutException(describe());
-            await Task.Delay(100, CancellationToken.None);
-        }
     }
 }
 

@@ -24,8 +24,33 @@ internal sealed class FakeHistory : IRoomHistory
         return Task.FromResult(new HistoryPage(epoch, Log.Count > 0 ? Log[^1].Seq : 0, 1, false, messages));
     }
 
-    public Task<HistoryPage> LatestAsync(string room, int limit, bool create, CancellationToken cancellationToken) =>
-        throw new NotSupportedException();
+    /// <summary>Like read.lua: a log behind <paramref name="seen"/> in the same epoch is re-labelled with a new epoch.</summary>
+    public Task<LogHead> HeadAsync(string room, (string? Epoch, long Seq) seen, CancellationToken cancellationToken)
+    {
+        AfterCalls.Add((room, seen.Seq, 0));
+        if (Fail is { } failure)
+        {
+            throw failure;
+        }
+        var epoch = Log.Count > 0 ? Log[^1].Epoch : null;
+        var last = Log.Count > 0 ? Log[^1].Seq : 0;
+        if (epoch is not null && epoch == seen.Epoch && last < seen.Seq)
+        {
+            var fresh = epoch + "-rewound";
+            var kept = Log.Select(m => TestRooms.MessageEvent(m.Seq, m.Text!, fresh)).ToList();
+            Log.Clear();
+            Log.AddRange(kept);
+            return Task.FromResult(new LogHead(fresh, last, Rewound: true));
+        }
+        return Task.FromResult(new LogHead(epoch, last, Rewound: false));
+    }
+
+    public Task<HistoryPage> LatestAsync(string room, int limit, bool create, CancellationToken cancellationToken)
+    {
+        var epoch = Log.Count > 0 ? Log[^1].Epoch : null;
+        var messages = Log.Where(m => m.Epoch == epoch).TakeLast(limit).ToList();
+        return Task.FromResult(new HistoryPage(epoch, Log.Count > 0 ? Log[^1].Seq : 0, 1, Log.Count > messages.Count, messages));
+    }
 
     public Task<HistoryPage> BeforeAsync(string room, long beforeSeq, int limit, CancellationToken cancellationToken) =>
         throw new NotSupportedException();

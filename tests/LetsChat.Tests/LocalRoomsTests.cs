@@ -1,3 +1,6 @@
+using LetsChat.RoomService;
+using LetsChat.RoomService.Broker;
+using LetsChat.RoomService.Protocol;
 using LetsChat.RoomService.Rooms;
 using static LetsChat.Tests.TestRooms;
 
@@ -10,7 +13,7 @@ public class LocalRoomsTests
     private readonly LocalRooms _rooms;
 
     public LocalRoomsTests() =>
-        _rooms = new LocalRooms(_broker, new RoomFeed(_broker, _history, Telemetry, Microsoft.Extensions.Logging.Abstractions.NullLogger<RoomFeed>.Instance));
+        _rooms = new LocalRooms(_broker, new RoomFeed(_broker, _history, Microsoft.Extensions.Options.Options.Create(new RoomServiceOptions { JoinHistory = 2 }), Telemetry, Microsoft.Extensions.Logging.Abstractions.NullLogger<RoomFeed>.Instance));
 
     [Fact]
     public async Task JoinSubscribesOncePerRoomHoweverManyMembersJoin()
@@ -182,6 +185,54 @@ public class LocalRoomsTests
         await _broker.DeliverAsync("a", MessageEvent(4, "m4"));
 
         Assert.Equal(["m1", "m4"], Drain(member).Select(SeedText));
+    }
+
+    [Fact]
+    public async Task AFeedCheckThatFindsTheLogBehindWhatWasDeliveredRewindsIt()
+    {
+        var room = await _rooms.JoinAsync("a", NewMember(), CancellationToken.None);
+        for (var seq = 1; seq <= 5; seq++)
+        {
+            await _broker.DeliverAsync("a", MessageEvent(seq, $"m{seq}"));
+        }
+        // Redis came back with only the first 3 (its last writes lost): this replica delivered 5.
+        _history.Log.AddRange([MessageEvent(1, "m1"), MessageEvent(2, "m2"), MessageEvent(3, "m3")]);
+
+        Assert.True(await _rooms.CheckFeedAsync(room, CancellationToken.None));
+        Assert.All(_history.Log, m => Assert.Equal("e1-rewound", m.Epoch));
+    }
+
+    [Fact]
+    public async Task ARewindGivesV1MembersOneResetWithTheKeptLogAndSeedMembersNothing()
+    {
+        var seed = NewMember();
+        var v1 = NewMember(ChatProtocolKind.V1);
+        var room = await _rooms.JoinAsync("a", seed, CancellationToken.None);
+        await _rooms.JoinAsync("a", v1, CancellationToken.None);
+        v1.GoLive("e1", 0);
+        for (var seq = 1; seq <= 5; seq++)
+        {
+            await _broker.DeliverAsync("a", MessageEvent(seq, $"m{seq}"));
+        }
+        Drain(seed);
+        Drain(v1);
+        // The log kept 1..3 and goes on as e2 (what publish.lua and read.lua announce).
+        _history.Log.AddRange([MessageEvent(1, "m1", "e2"), MessageEvent(2, "m2", "e2"), MessageEvent(3, "m3", "e2")]);
+
+        await _broker.DeliverAsync("a", RoomRecords.Read("a", "r e2 3"u8.ToArray())!);
+        await _broker.DeliverAsync("a", MessageEvent(4, "new4", epoch: "e2"));
+
+        var frames = Drain(v1);
+        Assert.Equal(2, frames.Count);
+        using (var reset = System.Text.Json.JsonDocument.Parse(frames[0]))
+        {
+            Assert.Equal("reset", reset.RootElement.GetProperty("type").GetString());
+            Assert.Equal("e2", reset.RootElement.GetProperty("epoch").GetString());
+            Assert.Equal(["m2", "m3"], reset.RootElement.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("text").GetString()));
+        }
+        Assert.Equal(MessageFrame(4, "new4", "e2"), frames[1]);
+        Assert.Equal(["new4"], Drain(seed).Select(SeedText));
+        Assert.Equal(("e2", 4L), room.Feed);
     }
 
     [Fact]

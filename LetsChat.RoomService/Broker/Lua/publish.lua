@@ -11,6 +11,7 @@
 -- ARGV[4] the message body (JSON, opaque here)
 -- ARGV[5] how many messages the log keeps
 -- ARGV[6] retention in seconds: an idle room's keys expire after this
+-- ARGV[7] ARGV[8] the newest (epoch, seq) the publishing replica delivered in this room, or "" 0
 -- The entry and the published record "m <epoch> <entry>" are defined in Broker/RoomRecords.cs.
 -- Returns {epoch, seq, duplicate (0|1)}.
 
@@ -20,6 +21,16 @@ if not epoch then
   epoch = ARGV[2]
   redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
   redis.call('SET', KEYS[3], epoch)
+end
+
+-- The log went backwards (Redis came back without its last writes): clients have seen seqs the
+-- counter is about to hand out again. Rather than reuse one, start a new epoch over the kept log.
+-- Every replica hears "r <epoch> <seq>" before the first message of the new epoch.
+local kept = tonumber(redis.call('GET', KEYS[1]) or '0')
+if ARGV[7] == epoch and kept < tonumber(ARGV[8]) then
+  epoch = ARGV[2]
+  redis.call('SET', KEYS[3], epoch)
+  redis.call('PUBLISH', ARGV[1], 'r ' .. epoch .. ' ' .. kept)
 end
 
 if ARGV[3] ~= '' then

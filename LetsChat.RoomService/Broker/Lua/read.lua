@@ -7,6 +7,9 @@
 -- ARGV[3] limit
 -- ARGV[4] a fresh random epoch to create the room's log with when it has none, or "" to only read
 -- ARGV[5] retention in seconds (applies when an epoch is created)
+-- ARGV[6] ARGV[7] ARGV[8] ARGV[9] optional: the newest (epoch, seq) the reader delivered, a fresh
+--         epoch and the room's channel: a log behind that seq went backwards, and takes the
+--         fresh epoch and announces it, as publish.lua does
 -- Returns {epoch or "", last seq, first seq kept (last + 1 when empty), more (0|1), entry...}
 -- log entries "<seq> <body>" (Broker/RoomRecords.cs) in ascending seq order.
 
@@ -21,6 +24,11 @@ if not epoch then
 end
 
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+if ARGV[9] and ARGV[6] == epoch and last < tonumber(ARGV[7]) then
+  epoch = ARGV[8]
+  redis.call('SET', KEYS[3], epoch, 'EX', ARGV[5])
+  redis.call('PUBLISH', ARGV[9], 'r ' .. epoch .. ' ' .. last)
+end
 local first = last + 1
 local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 if oldest[2] then

@@ -1,0 +1,44 @@
+namespace LetsChat.AppHost;
+
+/// <summary>The command-line options that make each Redis mode keep its data as <see cref="RedisStorage"/> says.</summary>
+public static class RedisPersistence
+{
+    /// <summary>
+    /// redis-server: the append-only file (AOF) in the data directory, fsynced before every reply
+    /// (<c>always</c>: Redis writes and fsyncs the AOF before it sends the replies of an event-loop
+    /// turn, so neither an ack nor a live delivery goes out ahead of the disk) or once a second.
+    /// No RDB snapshots besides the AOF's own base file: they would add nothing the AOF lacks.
+    /// </summary>
+    public static string[] ServerArgs(RedisStorage storage) => storage.Durability switch
+    {
+        Durability.None => ["--save", "", "--appendonly", "no"],
+        _ =>
+        [
+            "--dir", storage.DataDir!,
+            "--save", "",
+            "--appendonly", "yes",
+            "--appendfsync", storage.Durability == Durability.Always ? "always" : "everysec",
+        ],
+    };
+
+    /// <summary>
+    /// Garnet: its AOF (write-ahead log, in DataDir/AOF) committed per write and waited for before
+    /// the reply (<c>always</c>) or committed every second; recovery from it (and any checkpoint
+    /// beside it) on start. The managed RandomAccess device: Garnet's default native one needs
+    /// libaio, which a bare machine lacks.
+    /// </summary>
+    public static string[] GarnetArgs(RedisStorage storage) => storage.Durability switch
+    {
+        Durability.None => [],
+        _ =>
+        [
+            "--checkpointdir", storage.DataDir!,
+            "--device-type", "RandomAccess",
+            "--recover",
+            "--aof",
+            .. storage.Durability == Durability.Always
+                ? new[] { "--aof-commit-freq", "0", "--aof-commit-wait" }
+                : ["--aof-commit-freq", "1000"],
+        ],
+    };
+}

@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Configuration;
+
+namespace LetsChat.AppHost;
+
+/// <summary>
+/// What an acknowledged message survives. Configured by <c>LetsChat:Durability</c>; docs/operations.md
+/// has the table of what each setting keeps through a crash.
+/// </summary>
+public enum Durability
+{
+    /// <summary>Every write is on disk (fsync) before Redis answers it: an ack survives <c>kill -9</c> and a power cut.</summary>
+    Always,
+    /// <summary>Written at once, fsynced once a second: a crash of the machine can lose the last second of acks.</summary>
+    Everysec,
+    /// <summary>Memory only: a restart of Redis empties it (every room gets a new epoch, clients a reset).</summary>
+    None,
+}
+
+/// <summary>
+/// Where and how the chat's Redis keeps its data: <c>LetsChat:Durability</c> (always | everysec |
+/// none) and <c>LetsChat:DataDir</c> (default: a folder per mode under the user's data folder, so
+/// it outlives <c>dotnet run</c>). Not under <c>LetsChat:Redis</c>, which is the mode's own value.
+/// </summary>
+public sealed record RedisStorage(Durability Durability, string? DataDir)
+{
+    public bool Persistent => Durability != Durability.None;
+
+    public static RedisStorage From(IConfiguration configuration, RedisMode mode)
+    {
+        var durability = ParseDurability(configuration["LetsChat:Durability"]);
+        if (durability == Durability.None || mode == RedisMode.Container)
+        {
+            return new(durability, null); // nothing on disk, or a container volume (named, not a path)
+        }
+        var configured = configuration["LetsChat:DataDir"];
+        var dir = string.IsNullOrWhiteSpace(configured) ? DefaultDataDir(mode) : Path.GetFullPath(configured);
+        return new(durability, dir);
+    }
+
+    public static Durability ParseDurability(string? configured) => configured?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "always" => Durability.Always,
+        "everysec" => Durability.Everysec,
+        "none" => Durability.None,
+        _ => throw new InvalidOperationException(
+            $"LetsChat:Durability is '{configured}'; expected one of always, everysec, none."),
+    };
+
+    /// <summary>
+    /// <c>~/.local/share/LetsChat/redis-server</c> or <c>…/garnet</c> on Linux (XDG_DATA_HOME when set),
+    /// <c>%LOCALAPPDATA%\LetsChat\…</c> on Windows. One folder per mode: their files differ.
+    /// </summary>
+    public static string DefaultDataDir(RedisMode mode) => Path.Combine(
+        Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create),
+        "LetsChat",
+        mode == RedisMode.Garnet ? "garnet" : "redis-server");
+}

@@ -8,9 +8,9 @@ namespace LetsChat.AppHost;
 /// </summary>
 public enum Durability
 {
-    /// <summary>Every write is on disk (fsync) before Redis answers it: an ack survives <c>kill -9</c> and a power cut.</summary>
+    /// <summary>Every write is on disk (fsync) before Redis answers it: an ack survives <c>kill -9</c> and a power cut. The default, except on Garnet.</summary>
     Always,
-    /// <summary>Written at once, fsynced once a second: a crash of the machine can lose the last second of acks.</summary>
+    /// <summary>Fsynced (Garnet: committed) once a second: a crash can lose the last second of acks. Garnet's default.</summary>
     Everysec,
     /// <summary>Memory only: a restart of Redis empties it (every room gets a new epoch, clients a reset).</summary>
     None,
@@ -27,7 +27,7 @@ public sealed record RedisStorage(Durability Durability, string? DataDir)
 
     public static RedisStorage From(IConfiguration configuration, RedisMode mode)
     {
-        var durability = ParseDurability(configuration["LetsChat:Durability"]);
+        var durability = ParseDurability(configuration["LetsChat:Durability"]) ?? DefaultFor(mode);
         if (durability == Durability.None || mode == RedisMode.Container)
         {
             return new(durability, null); // nothing on disk, or a container volume (named, not a path)
@@ -37,9 +37,18 @@ public sealed record RedisStorage(Durability Durability, string? DataDir)
         return new(durability, dir);
     }
 
-    public static Durability ParseDurability(string? configured) => configured?.Trim().ToLowerInvariant() switch
+    /// <summary>
+    /// <c>always</c>, except on Garnet: there an acked write waits for its own log commit, and at
+    /// 1,000 messages a second acks took seconds (docs/benchmarks.md, "What durability costs"), so
+    /// Garnet defaults to <c>everysec</c>, which bounds a crash's loss to the last second.
+    /// </summary>
+    public static Durability DefaultFor(RedisMode mode) => mode == RedisMode.Garnet ? Durability.Everysec : Durability.Always;
+
+    /// <summary>The configured durability, or null when none is set (the mode's default then applies).</summary>
+    public static Durability? ParseDurability(string? configured) => configured?.Trim().ToLowerInvariant() switch
     {
-        null or "" or "always" => Durability.Always,
+        null or "" => null,
+        "always" => Durability.Always,
         "everysec" => Durability.Everysec,
         "none" => Durability.None,
         _ => throw new InvalidOperationException(

@@ -9,6 +9,9 @@
 # ROOMS_ENV / GATEWAY_ENV="NAME=value ..." add environment variables to the room service / gateways.
 # STACK_BIN=DIR runs the builds in DIR/rooms and DIR/gateway instead of building the working tree
 # (bench/compare.sh uses it to run two revisions side by side).
+# REDIS_KIND=server|garnet (default server) and DURABILITY=none|everysec|always (default none, so
+# delivery-path figures stay comparable with earlier runs) start Redis as the AppHost would, with
+# its data in the stack's folder on the same disk as the default LetsChat:DataDir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 state=bench/.stack
@@ -35,11 +38,33 @@ start() {
   local redis_port rooms_port password
   redis_port=$(free_port); rooms_port=$(free_port)
   password=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
-  local dir; dir=$(mktemp -d); chmod 700 "$dir"
-  printf 'port %s\nbind 127.0.0.1\nrequirepass %s\nsave ""\nappendonly no\ndir %s\n' "$redis_port" "$password" "$dir" > "$dir/redis.conf"
-  chmod 600 "$dir/redis.conf"
-  taskset -c "$SERVER_CORE" redis-server "$dir/redis.conf" > "$dir/redis.log" 2>&1 &
+  local dir; dir=$(mktemp -d -p "${TMPDIR:-/tmp}"); chmod 700 "$dir"; mkdir "$dir/data"
+  local durability="${DURABILITY:-none}"
+  case "${REDIS_KIND:-server}:$durability" in
+    server:none|server:everysec|server:always) ;;
+    garnet:none|garnet:everysec|garnet:always)
+      [[ -f LetsChat.Garnet/bin/Release/net10.0/LetsChat.Garnet.dll ]] || dotnet build LetsChat.Garnet -c Release -v q -nologo >/dev/null ;;
+    *) echo "stack: REDIS_KIND=server|garnet, DURABILITY=none|everysec|always" >&2; exit 2 ;;
+  esac
+  if [[ ${REDIS_KIND:-server} == garnet ]]; then
+    # The AppHost's Garnet options (LetsChat.AppHost/Extensions.cs, RedisPersistence.cs).
+    local garnet=(--port "$redis_port" --bind 127.0.0.1 -m 256m -i 16m --lua --lua-transaction-mode)
+    case $durability in
+      always) garnet+=(--checkpointdir "$dir/data" --device-type RandomAccess --recover --aof --aof-commit-freq 0 --aof-commit-wait) ;;
+      everysec) garnet+=(--checkpointdir "$dir/data" --device-type RandomAccess --recover --aof --aof-commit-freq 1000) ;;
+    esac
+    LETSCHAT_REDIS_PASSWORD="$password" taskset -c "$SERVER_CORE" dotnet LetsChat.Garnet/bin/Release/net10.0/LetsChat.Garnet.dll "${garnet[@]}" > "$dir/redis.log" 2>&1 &
+  else
+    local persistence='appendonly no'
+    [[ $durability != none ]] && persistence="appendonly yes
+appendfsync $durability"
+    printf 'port %s\nbind 127.0.0.1\nrequirepass %s\nsave ""\n%s\ndir %s\n' "$redis_port" "$password" "$persistence" "$dir/data" > "$dir/redis.conf"
+    chmod 600 "$dir/redis.conf"
+    taskset -c "$SERVER_CORE" redis-server "$dir/redis.conf" > "$dir/redis.log" 2>&1 &
+  fi
   echo "REDIS_PID=$!" > $state
+  echo "REDIS_PASSWORD=$password" >> $state
+  for _ in $(seq 1 100); do REDISCLI_AUTH="$password" redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.2; done
   echo "REDIS_PORT=$redis_port" >> $state
   echo "STACK_DIR=$dir" >> $state
 

@@ -153,10 +153,11 @@ public static class LoadStep
         Receiver[] closedEarly, double sendSeconds, TimeSpan window, TimeSpan generatorCpu, ProcessUse[] server)
     {
         var latency = new LongHistogram(1, 60_000_000, 3);
+        var acks = new LongHistogram(1, 60_000_000, 3);
         long sent = 0, expected = 0, lost = 0;
         foreach (var room in rooms)
         {
-            room.AddLatenciesTo(latency);
+            room.AddLatenciesTo(latency, acks);
             for (var s = 0; s < room.Senders; s++)
             {
                 sent += room.Sent(s);
@@ -198,6 +199,9 @@ public static class LoadStep
             P99 = Percentile(99),
             P999 = Percentile(99.9),
             Max = latency.TotalCount == 0 ? 0 : latency.GetMaxValue(),
+            Acked = acks.TotalCount,
+            AckP50 = acks.TotalCount == 0 ? 0 : acks.GetValueAtPercentile(50),
+            AckP99 = acks.TotalCount == 0 ? 0 : acks.GetValueAtPercentile(99),
             GeneratorCores = Math.Round(generatorCpu / window, 3),
             Processes = server,
         };

@@ -66,6 +66,9 @@ public sealed class Receiver(ClientWebSocket socket, RoomLoad room, ChatProtocol
             case Wire.Kind.Error:
                 Interlocked.Increment(ref Errors);
                 return;
+            case Wire.Kind.Ack:
+                Room.RecordAckLatency((Stopwatch.GetTimestamp() - sentAt) * 1_000_000 / Stopwatch.Frequency);
+                return;
             case Wire.Kind.Message when (uint)sender < (uint)_tracks.Length && seq >= 0:
                 var latencyUs = (Stopwatch.GetTimestamp() - sentAt) * 1_000_000 / Stopwatch.Frequency;
                 switch (_tracks[sender].Add(seq))
@@ -113,6 +116,7 @@ public sealed class RoomLoad(string name, int senders)
 {
     // 1 µs to 60 s at 3 significant digits.
     private readonly LongHistogram _latency = new(1, 60_000_000, 3);
+    private readonly LongHistogram _ackLatency = new(1, 60_000_000, 3);
     private readonly long[] _sent = new long[senders];
 
     public string Name { get; } = name;
@@ -127,8 +131,15 @@ public sealed class RoomLoad(string name, int senders)
         lock (_latency) _latency.RecordValue(Math.Clamp(microseconds, 1, 60_000_000));
     }
 
-    public void AddLatenciesTo(HistogramBase total)
+    /// <summary>v1: a send's round trip to its ack (stored, and durable as the server's Redis is configured).</summary>
+    public void RecordAckLatency(long microseconds)
+    {
+        lock (_ackLatency) _ackLatency.RecordValue(Math.Clamp(microseconds, 1, 60_000_000));
+    }
+
+    public void AddLatenciesTo(HistogramBase total, HistogramBase acks)
     {
         lock (_latency) total.Add(_latency);
+        lock (_ackLatency) acks.Add(_ackLatency);
     }
 }

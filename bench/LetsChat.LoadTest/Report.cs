@@ -27,6 +27,10 @@ public static class Report
         Row("deliveries", $"{s.Received:N0} of {s.Expected:N0} expected ({s.DeliveredPerSecond:N0}/s)");
         Row("lost / duplicated / reordered", $"{s.Lost:N0} / {s.Duplicated:N0} / {s.OutOfOrder:N0}");
         Row("latency p50/p90/p99/p99.9/max", $"{Ms(s.P50)} / {Ms(s.P90)} / {Ms(s.P99)} / {Ms(s.P999)} / {Ms(s.Max)} ms");
+        if (s.Acked > 0)
+        {
+            Row("send to ack p50/p99", $"{Ms(s.AckP50)} / {Ms(s.AckP99)} ms ({s.Acked:N0} acks)");
+        }
         Row("generator CPU", $"{s.GeneratorCores:P0} of one core");
         foreach (var p in s.Processes)
             Row($"{p.Name} ({p.Pid})", $"{p.Cores:P0} of a core, {p.CpuMs * 1000 / Math.Max(s.Received, 1):N1} µs/delivery, RSS {p.RssStartKiB / 1024.0:N0} → {p.RssEndKiB / 1024.0:N0} MiB");

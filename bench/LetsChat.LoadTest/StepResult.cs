@@ -37,6 +37,11 @@ public sealed record StepResult
     public required long P999 { get; init; }
     public required long Max { get; init; }
 
+    /// <summary>v1: acks received, and each send's round trip to its ack (0 for seed).</summary>
+    public long Acked { get; init; }
+    public long AckP50 { get; init; }
+    public long AckP99 { get; init; }
+
     /// <summary>The generator's own CPU over the measured window, as a share of one core.</summary>
     public required double GeneratorCores { get; init; }
     public required IReadOnlyList<ProcessUse> Processes { get; init; }

@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -23,7 +22,7 @@ public sealed class RestartCollection : ICollectionFixture<RestartedApp>
 [Collection(RestartCollection.Name)]
 public sealed class AppHostRestartTests(RestartedApp app, BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
-    private const string Messages = "#chat-log li:not([data-pending]) .text";
+    private const string Messages = ChatPage.Messages;
 
     static AppHostRestartTests() => SetDefaultExpectTimeout(15_000);
 
@@ -34,15 +33,8 @@ public sealed class AppHostRestartTests(RestartedApp app, BrowserFixture browser
         var context = await browser.Browser.NewContextAsync();
         try
         {
-            var page = await context.NewPageAsync();
-            await page.GotoAsync(new Uri(app.Gateway, "/chat/").ToString());
-            await Expect(page.Locator("#room-form[data-ready]")).ToHaveCountAsync(1);
-            await page.Locator("#display-name-input").FillAsync("Ada");
-            await page.Locator("#room-name-input").FillAsync(room);
-            await page.Locator("#room-name-input").PressAsync("Enter");
-            await page.WaitForURLAsync(new Regex($"/chat/{Regex.Escape(room)}/$"));
-            await Expect(page.Locator("#connection")).ToHaveAttributeAsync("data-state", "open");
-            await SendAsync(page, "before the restart");
+            var page = await ChatPage.JoinAsync(context, app.Gateway, "Ada", room);
+            await ChatPage.SendAsync(page, "before the restart");
             await Expect(page.Locator(Messages)).ToHaveTextAsync(["before the restart"]);
             var cookie = await SessionCookieAsync(context);
             var user = await WhoAsync(cookie);
@@ -50,10 +42,10 @@ public sealed class AppHostRestartTests(RestartedApp app, BrowserFixture browser
             await app.RestartAsync(); // a new gateway port, new Redis password, same data directory
 
             // The same browser (same cookie) opens the room on the restarted app.
-            await page.GotoAsync(new Uri(app.Gateway, $"/chat/{room}/").ToString());
+            await page.GotoAsync(new Uri(app.Gateway, $"/chat/{room}/").ToString(), new() { WaitUntil = WaitUntilState.Commit });
             await Expect(page.Locator("#connection")).ToHaveAttributeAsync("data-state", "open");
             await Expect(page.Locator(Messages)).ToHaveTextAsync(["before the restart"]);
-            await SendAsync(page, "after the restart");
+            await ChatPage.SendAsync(page, "after the restart");
             await Expect(page.Locator(Messages)).ToHaveTextAsync(["before the restart", "after the restart"]);
 
             Assert.Equal(cookie, await SessionCookieAsync(context)); // the page did not need a new session
@@ -80,12 +72,5 @@ public sealed class AppHostRestartTests(RestartedApp app, BrowserFixture browser
         Assert.True(response.IsSuccessStatusCode, $"GET /api/session with the browser's cookie: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         return body.GetProperty("id").GetString()!;
-    }
-
-    private static async Task SendAsync(IPage page, string text)
-    {
-        var input = page.Locator("#chat-message-input");
-        await input.PressSequentiallyAsync(text, new() { Delay = 0 });
-        await input.PressAsync("Enter");
     }
 }

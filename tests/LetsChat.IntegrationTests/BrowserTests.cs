@@ -11,7 +11,7 @@ namespace LetsChat.IntegrationTests;
 [Collection(ServerRedisCollection.Name)]
 public sealed class BrowserTests(ServerRedisApp app, BrowserFixture browser) : IClassFixture<BrowserFixture>, IAsyncLifetime
 {
-    private const string Messages = "#chat-log li:not([data-pending]) .text";
+    private const string Messages = ChatPage.Messages;
     private readonly List<IBrowserContext> _contexts = [];
 
     static BrowserTests() => SetDefaultExpectTimeout(15_000);
@@ -187,46 +187,8 @@ public sealed class BrowserTests(ServerRedisApp app, BrowserFixture browser) : I
     }
 
     /// <summary>A new person: the lobby, a name, a room, Enter; back when the room is connected.</summary>
-    private async Task<IPage> JoinAsync(string name, string room, int width = 1280, int height = 800)
-    {
-        var page = await (await NewContextAsync(width, height)).NewPageAsync();
-        // What the page did, for the failure message if the room never loads (seen once in CI: a
-        // 30 s wait for the room page's load event after Enter in the lobby).
-        var journal = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        page.Request += (_, r) => journal.Enqueue($"→ {r.Method} {r.Url}");
-        page.RequestFinished += (_, r) => journal.Enqueue($"✓ {r.Url}");
-        page.RequestFailed += (_, r) => journal.Enqueue($"✗ {r.Url} {r.Failure}");
-        page.Console += (_, m) => journal.Enqueue($"console {m.Type}: {m.Text}");
-        await page.GotoAsync(new Uri(app.Gateway, "/chat/").ToString());
-        await Expect(page.Locator("#room-form[data-ready]")).ToHaveCountAsync(1);
-        await page.Locator("#display-name-input").FillAsync(name);
-        await page.Locator("#room-name-input").FillAsync(room);
-        await page.Locator("#room-name-input").PressAsync("Enter");
-        try
-        {
-            await page.WaitForURLAsync(new Regex($"/chat/{Regex.Escape(room)}/$"));
-        }
-        catch (TimeoutException e)
-        {
-            throw new TimeoutException($"{e.Message}\nat {page.Url}; the page's requests and console:\n{string.Join("\n", journal)}", e);
-        }
-        await Expect(page.Locator("#connection")).ToHaveAttributeAsync("data-state", "open");
-        return page;
-    }
+    private async Task<IPage> JoinAsync(string name, string room, int width = 1280, int height = 800) =>
+        await ChatPage.JoinAsync(await NewContextAsync(width, height), app.Gateway, name, room);
 
-    /// <summary>Types like a person: Shift+Enter for new lines, Enter to send.</summary>
-    private static async Task SendAsync(IPage page, string text)
-    {
-        var input = page.Locator("#chat-message-input");
-        var lines = text.Split('\n');
-        for (var i = 0; i < lines.Length; i++)
-        {
-            if (i > 0)
-            {
-                await input.PressAsync("Shift+Enter");
-            }
-            await input.PressSequentiallyAsync(lines[i], new() { Delay = 0 });
-        }
-        await input.PressAsync("Enter");
-    }
+    private static Task SendAsync(IPage page, string text) => ChatPage.SendAsync(page, text);
 }

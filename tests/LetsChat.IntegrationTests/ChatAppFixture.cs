@@ -214,13 +214,22 @@ public sealed class FaultCollection : ICollectionFixture<FaultApp>
     public const string Name = "app whose Redis fails";
 }
 
-/// <summary>Garnet, killed under load: its own app, so the shared Garnet app's tests never see it down.</summary>
-public sealed class GarnetFaultApp() : ChatAppFixture("garnet", Unthrottled);
+/// <summary>Garnet under always (not its default), killed under load: its own app, so the shared Garnet app's tests never see it down.</summary>
+public sealed class GarnetFaultApp() : ChatAppFixture("garnet", [.. Unthrottled, "--LetsChat:Durability=always"]);
 
 [CollectionDefinition(Name)]
 public sealed class GarnetFaultCollection : ICollectionFixture<GarnetFaultApp>
 {
     public const string Name = "app whose Garnet fails";
+}
+
+/// <summary>Garnet under LetsChat:Durability=everysec, killed under load: a crash that really loses the last writes.</summary>
+public sealed class GarnetEverysecApp() : ChatAppFixture("garnet", [.. Unthrottled, "--LetsChat:Durability=everysec"]);
+
+[CollectionDefinition(Name)]
+public sealed class GarnetEverysecCollection : ICollectionFixture<GarnetEverysecApp>
+{
+    public const string Name = "app whose everysec Garnet fails";
 }
 
 [CollectionDefinition(Name)]

@@ -17,7 +17,13 @@ public static class CrashUnderLoad
 {
     private const double MessagesPerSecondPerClient = 8;
 
-    public static async Task RunAsync(ChatAppFixture app, ITestOutputHelper output)
+    /// <param name="replaysRefusedSends">
+    /// Garnet only: after a crash, a send that was in flight (its client got an error and resent
+    /// it) may be stored twice. Its AOF recovery can bring back a script's log entry without its
+    /// dedupe entry (seen about once in ten runs; docs/operations.md). Allowed here for those
+    /// sends only, and at most twice each; anything else stored twice still fails.
+    /// </param>
+    public static async Task RunAsync(ChatAppFixture app, ITestOutputHelper output, bool replaysRefusedSends = false)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(150));
         var room = $"crash-{app.RedisMode}-{Guid.NewGuid():N}";
@@ -42,15 +48,30 @@ public static class CrashUnderLoad
             var missing = acked.Where(t => !history.Texts.Contains(t)).ToList();
             var reused = clients.SelectMany(c => c.Received).GroupBy(r => (r.Epoch, r.Seq)).Where(g => g.Select(r => r.Text).Distinct().Count() > 1).ToList();
             var epochs = clients.SelectMany(c => c.Received).Select(r => r.Epoch).Distinct().ToList();
-            output.WriteLine($"{app.RedisMode}: {ackedBeforeKill} acked before the kill; {counts}; history holds {history.Texts.Count} (epoch {history.Epoch}); {string.Join("; ", clients)}");
+            var twice = history.Texts.Select((t, i) => (Text: t, Seq: history.Seqs[i])).GroupBy(m => m.Text).Where(g => g.Count() > 1)
+                .Select(g => $"{g.Key} at seqs {string.Join(", ", g.Select(m => m.Seq))}").ToList();
+            output.WriteLine($"{app.RedisMode}: {ackedBeforeKill} acked before the kill; {counts}; history holds {history.Texts.Count} (epoch {history.Epoch}); stored twice: {(twice.Count == 0 ? "none" : string.Join("; ", twice))}; {string.Join("; ", clients)}");
 
             Assert.True(ackedBeforeKill > 0, "messages were acked before the kill");
             Assert.True(missing.Count == 0, $"acked but not in history after the crash: {string.Join(", ", missing.Take(10))}");
             Assert.True(reused.Count == 0, $"seqs given to two different messages: {string.Join(", ", reused.Take(5).Select(g => $"{g.Key.Seq}: {string.Join(" / ", g.Select(r => r.Text).Distinct())}"))}");
             Assert.True(epochs.Count == 1 && epochs[0] == history.Epoch, $"the epoch changed: clients saw {string.Join(", ", epochs)}, the log is {history.Epoch}");
             Assert.All(clients, c => Assert.True(c.Resets == 0, $"{c.Name} got a reset"));
-            Assert.Equal((0, 0, 0), (counts.Lost, counts.Duplicated, counts.OutOfOrder));
-            Assert.Equal(counts.Expected, counts.Delivered);
+            var refused = clients.SelectMany(c => c.RefusedTexts).ToHashSet();
+            var copies = history.Texts.GroupBy(t => t).Where(g => g.Count() > 1).ToList();
+            if (replaysRefusedSends)
+            {
+                Assert.True(copies.All(g => refused.Contains(g.Key) && g.Count() == 2),
+                    $"stored twice, beyond a refused send's one replay: {string.Join("; ", twice)}; refused: {string.Join(", ", refused)}");
+                Assert.Equal((0, 0), (counts.Lost, counts.OutOfOrder));
+                Assert.True(counts.Duplicated <= copies.Count * clients.Count, $"duplicates beyond the replayed sends: {counts}");
+            }
+            else
+            {
+                Assert.True(twice.Count == 0, $"messages stored twice: {string.Join("; ", twice)}");
+                Assert.Equal((0, 0, 0), (counts.Lost, counts.Duplicated, counts.OutOfOrder));
+                Assert.Equal(counts.Expected, counts.Delivered);
+            }
         }
         finally
         {
@@ -164,7 +185,7 @@ public sealed class LogRewindTests(FaultApp app, ITestOutputHelper output)
 public sealed class GarnetDurabilityTests(GarnetFaultApp app, ITestOutputHelper output)
 {
     [Fact]
-    public Task AckedMessagesSurviveKill9OfGarnetWithTheSameEpoch() => CrashUnderLoad.RunAsync(app, output);
+    public Task AckedMessagesSurviveKill9OfGarnetWithTheSameEpoch() => CrashUnderLoad.RunAsync(app, output, replaysRefusedSends: true);
 }
 
 /// <summary>docs/operations.md's backup and restore for redis-server, done as an operator would: copy, wipe, restore.</summary>
@@ -262,5 +283,68 @@ public sealed class RedisCli(string host, string port, string password)
         await process.WaitForExitAsync(ct);
         Assert.True(process.ExitCode == 0, $"redis-cli {string.Join(' ', args)} exited {process.ExitCode}: {error}");
         return output.Trim();
+    }
+}
+
+/// <summary>
+/// <c>everysec</c> on Garnet, whose log is committed from its own memory once a second: a
+/// <c>kill -9</c> loses up to the last second, including messages clients already saw and acked.
+/// Afterwards: at most that window is missing from the history, clients that saw lost seqs were
+/// sent a reset to a new epoch, and no seq ever reached a client with two different messages.
+/// </summary>
+[Collection(GarnetEverysecCollection.Name)]
+public sealed class EverysecCrashTests(GarnetEverysecApp app, ITestOutputHelper output)
+{
+    private const double MessagesPerSecondPerClient = 8;
+
+    [Fact]
+    public async Task AKill9LosesAtMostTheLastSecondAndClientsThatSawItAreReset()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(150));
+        var room = $"everysec-{Guid.NewGuid():N}";
+        var clients = await ResumingClient.StartOnBothReplicasAsync(app, room, perReplica: 2, cts.Token);
+        try
+        {
+            using var sending = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
+            var load = clients.Select(c => Load.SendSteadilyAsync(c, MessagesPerSecondPerClient, sending.Token)).ToArray();
+            await Task.Delay(TimeSpan.FromSeconds(3), cts.Token);
+            var killedAt = DateTimeOffset.UtcNow;
+            await app.KillRedisAsync(cts.Token);
+            await app.StartRedisAsync(cts.Token);
+            await Task.Delay(TimeSpan.FromSeconds(4), cts.Token);
+            await sending.CancelAsync();
+            await Task.WhenAll(load);
+            // Not Load.SettleAsync: an acked message the crash took may never reach some clients.
+            await Eventually.TrueAsync(() => clients.All(c => c.PendingCount == 0), cts.Token, () => $"every send acked; {string.Join("; ", clients)}");
+            var history = await History.AllAsync(app, room, cts.Token);
+            var acked = clients.SelectMany(c => c.AckedTexts).ToHashSet();
+            var missing = acked.Where(t => !history.Texts.Contains(t)).ToList();
+            var kept = acked.Where(history.Texts.Contains).ToHashSet();
+            await Eventually.TrueAsync(() => clients.All(c => kept.IsSubsetOf(c.Received.Select(r => r.Text))), cts.Token,
+                () => $"every client has every acked message the log kept; {string.Join("; ", clients)}");
+            var received = clients.SelectMany(c => c.Received).ToList();
+            var reused = received.GroupBy(r => (r.Epoch, r.Seq)).Where(g => g.Select(r => r.Text).Distinct().Count() > 1).ToList();
+            output.WriteLine($"killed at {killedAt:HH:mm:ss.fff}; {acked.Count} acked, {missing.Count} of them gone from the history " +
+                $"({string.Join(", ", missing.Take(10))}); epochs seen {string.Join(", ", received.Select(r => r.Epoch).Distinct())}, log {history.Epoch}; {string.Join("; ", clients)}");
+
+            Assert.True(reused.Count == 0, $"a seq reached clients with two texts: {string.Join(", ", reused.Take(5).Select(g => $"{g.Key}: {string.Join(" / ", g.Select(r => r.Text).Distinct())}"))}");
+            // The documented window: up to one second of commits (two, with a slow disk), at this room's rate.
+            var window = (int)Math.Ceiling(2 * MessagesPerSecondPerClient * clients.Count);
+            Assert.True(missing.Count <= window, $"{missing.Count} acked messages lost, more than the {window} of the documented window");
+            if (missing.Count > 0)
+            {
+                // They had been seen: every client was moved to a new epoch with a reset.
+                Assert.All(clients, c => Assert.True(c.Resets >= 1, $"{c.Name} saw messages the log lost but got no reset"));
+                Assert.All(clients, c => Assert.Equal(history.Epoch, c.Received[^1].Epoch));
+            }
+            // Each message is in the log once (a send in flight at the kill may be twice: see CrashUnderLoad).
+            var refused = clients.SelectMany(c => c.RefusedTexts).ToHashSet();
+            var copies = history.Texts.GroupBy(t => t).Where(g => g.Count() > 1 && !(refused.Contains(g.Key) && g.Count() == 2)).Select(g => g.Key).ToList();
+            Assert.True(copies.Count == 0, $"stored more than once: {string.Join(", ", copies)}");
+        }
+        finally
+        {
+            foreach (var client in clients) await client.DisposeAsync();
+        }
     }
 }

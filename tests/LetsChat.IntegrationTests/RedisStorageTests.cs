@@ -10,12 +10,14 @@ public sealed class RedisStorageTests
         RedisStorage.From(new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))).Build(), mode);
 
     [Fact]
-    public void TheDefaultIsAlwaysUnderTheUsersDataFolderOneFolderPerMode()
+    public void TheDefaultIsAlwaysButEverysecOnGarnetUnderTheUsersDataFolderOneFolderPerMode()
     {
         var server = From(RedisMode.Server);
         var garnet = From(RedisMode.Garnet);
 
         Assert.Equal(Durability.Always, server.Durability);
+        Assert.Equal(Durability.Everysec, garnet.Durability);
+        Assert.Equal(Durability.Always, From(RedisMode.Garnet, ("LetsChat:Durability", "always")).Durability);
         var data = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
         Assert.Equal(Path.Combine(data, "LetsChat", "redis-server"), server.DataDir);
         Assert.Equal(Path.Combine(data, "LetsChat", "garnet"), garnet.DataDir);

@@ -17,6 +17,7 @@ public sealed class ResumingClient(ChatAppFixture app, string room, string cooki
     private readonly Lock _lock = new();
     private readonly List<(string Epoch, long Seq, string Text)> _received = [];
     private readonly HashSet<string> _acked = [];
+    private readonly HashSet<string> _refused = [];
     private readonly CancellationTokenSource _stop = new();
     private ClientWebSocket? _socket;
     private Task? _run;
@@ -31,6 +32,9 @@ public sealed class ResumingClient(ChatAppFixture app, string room, string cooki
 
     public IReadOnlyList<(string Epoch, long Seq, string Text)> Received { get { lock (_lock) return [.. _received]; } }
     public IReadOnlyCollection<string> AckedTexts { get { lock (_lock) return [.. _acked]; } }
+
+    /// <summary>Texts whose send got an error frame at least once (then retried with the same id).</summary>
+    public IReadOnlyCollection<string> RefusedTexts { get { lock (_lock) return [.. _refused]; } }
     public int PendingCount { get { lock (_lock) return _pending.Count; } }
 
     /// <summary>Starts <paramref name="perReplica"/> clients on each of the two replicas, each with its own session.</summary>
@@ -222,7 +226,11 @@ public sealed class ResumingClient(ChatAppFixture app, string room, string cooki
                 if (frame.TryGetProperty("id", out var failed) && failed.GetString() is { } retryId)
                 {
                     string? text;
-                    lock (_lock) _pending.TryGetValue(retryId, out text);
+                    lock (_lock)
+                    {
+                        _pending.TryGetValue(retryId, out text);
+                        if (text is not null) _refused.Add(text);
+                    }
                     if (text is not null)
                         _ = Task.Delay(300).ContinueWith(_ => TrySendAsync(retryId, text), TaskScheduler.Default).Unwrap();
                 }

@@ -1,0 +1,58 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace LetsChat.IntegrationTests;
+
+/// <summary>What a person does on the chat page, for every browser test: one copy.</summary>
+public static class ChatPage
+{
+    /// <summary>Messages the server confirmed (pending ones carry data-pending).</summary>
+    public const string Messages = "#chat-log li:not([data-pending]) .text";
+
+    /// <summary>
+    /// The lobby, a name, a room, Enter; back when the room's socket is open. Waits for the room's
+    /// URL to commit, not for its load event: readiness is the open socket. The failure message
+    /// carries what the page requested and logged.
+    /// </summary>
+    public static async Task<IPage> JoinAsync(IBrowserContext context, Uri gateway, string name, string room)
+    {
+        var page = await context.NewPageAsync();
+        var journal = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        page.Request += (_, r) => journal.Enqueue($"→ {r.Method} {r.Url}");
+        page.RequestFinished += (_, r) => journal.Enqueue($"✓ {r.Url}");
+        page.RequestFailed += (_, r) => journal.Enqueue($"✗ {r.Url} {r.Failure}");
+        page.Console += (_, m) => journal.Enqueue($"console {m.Type}: {m.Text}");
+        try
+        {
+            await page.GotoAsync(new Uri(gateway, "/chat/").ToString());
+            await Expect(page.Locator("#room-form[data-ready]")).ToHaveCountAsync(1);
+            await page.Locator("#display-name-input").FillAsync(name);
+            await page.Locator("#room-name-input").FillAsync(room);
+            await page.Locator("#room-name-input").PressAsync("Enter");
+            await page.WaitForURLAsync(new Regex($"/chat/{Regex.Escape(room)}/$"), new() { WaitUntil = WaitUntilState.Commit });
+            await Expect(page.Locator("#connection")).ToHaveAttributeAsync("data-state", "open");
+        }
+        catch (Exception e) when (e is TimeoutException or PlaywrightException)
+        {
+            throw new TimeoutException($"{e.Message}\nat {page.Url}; the page's requests and console:\n{string.Join("\n", journal)}", e);
+        }
+        return page;
+    }
+
+    /// <summary>Types like a person: Shift+Enter for new lines, Enter to send.</summary>
+    public static async Task SendAsync(IPage page, string text)
+    {
+        var input = page.Locator("#chat-message-input");
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (i > 0)
+            {
+                await input.PressAsync("Shift+Enter");
+            }
+            await input.PressSequentiallyAsync(lines[i], new() { Delay = 0 });
+        }
+        await input.PressAsync("Enter");
+    }
+}

@@ -3,10 +3,11 @@
 and the new/old ratio taken round by round (the two variants of a round ran minutes apart)."""
 import json
 import re
-import statistics
 import sys
 from collections import defaultdict
 from pathlib import Path
+
+from figures import fmt
 
 folder = Path(sys.argv[1])
 runs = defaultdict(dict)  # (scenario, path) -> {(variant, round): json}
@@ -44,13 +45,6 @@ FIGURES = {
           ("best step p99 ms", lambda r: r["best"]["p99"] / 1000 if r.get("best") else float("nan"))],
 }
 
-
-def fmt(values):
-    values = [v for v in values if v == v]
-    if not values:
-        return "—"
-    med = statistics.median(values)
-    return f"{med:,.2f} ({min(values):,.2f}–{max(values):,.2f})" if len(values) > 1 else f"{med:,.2f}"
 
 
 for (scenario, path), by in sorted(runs.items()):

@@ -3,10 +3,11 @@
 rounds, and each figure's ratio to the same kind's `none`, taken round by round."""
 import json
 import re
-import statistics
 import sys
 from collections import defaultdict
 from pathlib import Path
+
+from figures import fmt
 
 folder = Path(sys.argv[1])
 runs = defaultdict(dict)  # (test, kind, durability) -> {round: json}
@@ -38,13 +39,6 @@ FIGURES = {
                ("its delivery p99 ms", lambda r: r["best"]["p99"] / 1000 if r.get("best") else float("nan"))],
 }
 
-
-def fmt(values):
-    values = [v for v in values if v == v]
-    if not values:
-        return "—"
-    med = statistics.median(values)
-    return f"{med:,.2f} ({min(values):,.2f}–{max(values):,.2f})" if len(values) > 1 else f"{med:,.2f}"
 
 
 for test, figures in FIGURES.items():

@@ -15,14 +15,41 @@ public static class ChatPage
     /// URL to commit, not for its load event: readiness is the open socket. The failure message
     /// carries what the page requested and logged.
     /// </summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IPage, System.Collections.Concurrent.ConcurrentQueue<string>> s_journals = new();
+
+    /// <summary>What the page requested, logged and did with its WebSockets, for failure messages.</summary>
+    public static string Journal(IPage page) =>
+        s_journals.TryGetValue(page, out var journal) ? string.Join("\n", journal) : "(no journal)";
+
+    /// <summary>Runs <paramref name="step"/>; a timeout comes back with the page's journal.</summary>
+    public static async Task WithJournalAsync(IPage page, Func<Task> step)
+    {
+        try
+        {
+            await step();
+        }
+        catch (Exception e) when (e is TimeoutException or PlaywrightException)
+        {
+            throw new TimeoutException($"{e.Message}\nat {page.Url}; the page's requests, sockets and console:\n{Journal(page)}", e);
+        }
+    }
+
     public static async Task<IPage> JoinAsync(IBrowserContext context, Uri gateway, string name, string room)
     {
         var page = await context.NewPageAsync();
-        var journal = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        page.Request += (_, r) => journal.Enqueue($"→ {r.Method} {r.Url}");
-        page.RequestFinished += (_, r) => journal.Enqueue($"✓ {r.Url}");
-        page.RequestFailed += (_, r) => journal.Enqueue($"✗ {r.Url} {r.Failure}");
-        page.Console += (_, m) => journal.Enqueue($"console {m.Type}: {m.Text}");
+        var journal = s_journals.GetValue(page, _ => new());
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        void Note(string line) => journal.Enqueue($"{started.Elapsed.TotalSeconds,6:F2} s {line}");
+        page.Request += (_, r) => Note($"→ {r.Method} {r.Url}");
+        page.RequestFinished += (_, r) => Note($"✓ {r.Url}");
+        page.RequestFailed += (_, r) => Note($"✗ {r.Url} {r.Failure}");
+        page.Console += (_, m) => Note($"console {m.Type}: {m.Text}");
+        page.WebSocket += (_, ws) =>
+        {
+            Note($"ws open {ws.Url}");
+            ws.Close += (_, _) => Note($"ws closed {ws.Url}");
+            ws.SocketError += (_, error) => Note($"ws error {ws.Url}: {error}");
+        };
         try
         {
             await page.GotoAsync(new Uri(gateway, "/chat/").ToString());
@@ -35,7 +62,7 @@ public static class ChatPage
         }
         catch (Exception e) when (e is TimeoutException or PlaywrightException)
         {
-            throw new TimeoutException($"{e.Message}\nat {page.Url}; the page's requests and console:\n{string.Join("\n", journal)}", e);
+            throw new TimeoutException($"{e.Message}\nat {page.Url}; the page's requests, sockets and console:\n{Journal(page)}", e);
         }
         return page;
     }

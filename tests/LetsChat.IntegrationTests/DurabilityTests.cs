@@ -15,7 +15,26 @@ namespace LetsChat.IntegrationTests;
 /// </summary>
 public static class CrashUnderLoad
 {
-    private const double MessagesPerSecondPerClient = 8;
+    public const double MessagesPerSecondPerClient = 8;
+
+    /// <summary>
+    /// Steady sends from every client for 3 s, Redis killed with SIGKILL and started again from the
+    /// same data directory, 4 s more of sends; returns once the senders stopped, with how many
+    /// messages were acked before the kill.
+    /// </summary>
+    public static async Task<int> SendThroughAKillAsync(ChatAppFixture app, IReadOnlyList<ResumingClient> clients, CancellationToken ct)
+    {
+        using var sending = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var load = clients.Select(c => Load.SendSteadilyAsync(c, MessagesPerSecondPerClient, sending.Token)).ToArray();
+        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+        var ackedBeforeKill = clients.Sum(c => c.AckedTexts.Count);
+        await app.KillRedisAsync(ct);
+        await app.StartRedisAsync(ct);
+        await Task.Delay(TimeSpan.FromSeconds(4), ct);
+        await sending.CancelAsync();
+        await Task.WhenAll(load);
+        return ackedBeforeKill;
+    }
 
     /// <param name="replaysRefusedSends">
     /// Garnet only: after a crash, a send that was in flight (its client got an error and resent
@@ -30,16 +49,7 @@ public static class CrashUnderLoad
         var clients = await ResumingClient.StartOnBothReplicasAsync(app, room, perReplica: 2, cts.Token);
         try
         {
-            using var sending = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
-            var load = clients.Select(c => Load.SendSteadilyAsync(c, MessagesPerSecondPerClient, sending.Token)).ToArray();
-            await Task.Delay(TimeSpan.FromSeconds(3), cts.Token);
-
-            var ackedBeforeKill = clients.Sum(c => c.AckedTexts.Count);
-            await app.KillRedisAsync(cts.Token);
-            await app.StartRedisAsync(cts.Token);
-            await Task.Delay(TimeSpan.FromSeconds(4), cts.Token);
-            await sending.CancelAsync();
-            await Task.WhenAll(load);
+            var ackedBeforeKill = await SendThroughAKillAsync(app, clients, cts.Token);
             await Load.SettleAsync(clients, cts.Token);
 
             var counts = DeliveryCounts.Of(clients);
@@ -295,8 +305,6 @@ public sealed class RedisCli(string host, string port, string password)
 [Collection(GarnetEverysecCollection.Name)]
 public sealed class EverysecCrashTests(GarnetEverysecApp app, ITestOutputHelper output)
 {
-    private const double MessagesPerSecondPerClient = 8;
-
     [Fact]
     public async Task AKill9LosesAtMostTheLastSecondAndClientsThatSawItAreReset()
     {
@@ -305,15 +313,7 @@ public sealed class EverysecCrashTests(GarnetEverysecApp app, ITestOutputHelper 
         var clients = await ResumingClient.StartOnBothReplicasAsync(app, room, perReplica: 2, cts.Token);
         try
         {
-            using var sending = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
-            var load = clients.Select(c => Load.SendSteadilyAsync(c, MessagesPerSecondPerClient, sending.Token)).ToArray();
-            await Task.Delay(TimeSpan.FromSeconds(3), cts.Token);
-            var killedAt = DateTimeOffset.UtcNow;
-            await app.KillRedisAsync(cts.Token);
-            await app.StartRedisAsync(cts.Token);
-            await Task.Delay(TimeSpan.FromSeconds(4), cts.Token);
-            await sending.CancelAsync();
-            await Task.WhenAll(load);
+            var ackedBeforeKill = await CrashUnderLoad.SendThroughAKillAsync(app, clients, cts.Token);
             // Not Load.SettleAsync: an acked message the crash took may never reach some clients.
             await Eventually.TrueAsync(() => clients.All(c => c.PendingCount == 0), cts.Token, () => $"every send acked; {string.Join("; ", clients)}");
             var history = await History.AllAsync(app, room, cts.Token);
@@ -324,12 +324,12 @@ public sealed class EverysecCrashTests(GarnetEverysecApp app, ITestOutputHelper 
                 () => $"every client has every acked message the log kept; {string.Join("; ", clients)}");
             var received = clients.SelectMany(c => c.Received).ToList();
             var reused = received.GroupBy(r => (r.Epoch, r.Seq)).Where(g => g.Select(r => r.Text).Distinct().Count() > 1).ToList();
-            output.WriteLine($"killed at {killedAt:HH:mm:ss.fff}; {acked.Count} acked, {missing.Count} of them gone from the history " +
+            output.WriteLine($"{ackedBeforeKill} acked before the kill; {acked.Count} acked, {missing.Count} of them gone from the history " +
                 $"({string.Join(", ", missing.Take(10))}); epochs seen {string.Join(", ", received.Select(r => r.Epoch).Distinct())}, log {history.Epoch}; {string.Join("; ", clients)}");
 
             Assert.True(reused.Count == 0, $"a seq reached clients with two texts: {string.Join(", ", reused.Take(5).Select(g => $"{g.Key}: {string.Join(" / ", g.Select(r => r.Text).Distinct())}"))}");
             // The documented window: up to one second of commits (two, with a slow disk), at this room's rate.
-            var window = (int)Math.Ceiling(2 * MessagesPerSecondPerClient * clients.Count);
+            var window = (int)Math.Ceiling(2 * CrashUnderLoad.MessagesPerSecondPerClient * clients.Count);
             Assert.True(missing.Count <= window, $"{missing.Count} acked messages lost, more than the {window} of the documented window");
             if (missing.Count > 0)
             {

@@ -124,7 +124,7 @@ public sealed partial class RoomFeed(
         catch (Exception ex)
         {
             // Without the page, the next message's gap fill (a new epoch, from its start) tells members instead.
-            LogGapFillFailed(logger, room.Name, 0, rewind.Seq, ex);
+            LogResetFailed(logger, room.Name, rewind.Epoch, ex);
             return;
         }
         if (page.Epoch != rewind.Epoch)
@@ -219,6 +219,9 @@ public sealed partial class RoomFeed(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Room {Room}: the log went backwards (this replica delivered {Epoch}:{Seq}, the log ends at {LogSeq}): Redis lost its last writes; the room continues as epoch {NewEpoch} and its members are sent a reset")]
     private static partial void LogRewound(ILogger logger, string room, string? epoch, long seq, long logSeq, string? newEpoch);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Room {Room}: the log went backwards to epoch {NewEpoch}, but its recent messages could not be read for the reset; members are told with the next message instead")]
+    private static partial void LogResetFailed(ILogger logger, string room, string? newEpoch, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Room {Room}: could not fill the gap after seq {AfterSeq} before {Seq}; those messages reach live members only on their next resume")]
     private static partial void LogGapFillFailed(ILogger logger, string room, long afterSeq, long seq, Exception exception);

@@ -56,23 +56,19 @@ public static class CrashUnderLoad
             var history = await History.AllAsync(app, room, cts.Token);
             var acked = clients.SelectMany(c => c.AckedTexts).ToHashSet();
             var missing = acked.Where(t => !history.Texts.Contains(t)).ToList();
-            var reused = clients.SelectMany(c => c.Received).GroupBy(r => (r.Epoch, r.Seq)).Where(g => g.Select(r => r.Text).Distinct().Count() > 1).ToList();
             var epochs = clients.SelectMany(c => c.Received).Select(r => r.Epoch).Distinct().ToList();
-            var twice = history.Texts.Select((t, i) => (Text: t, Seq: history.Seqs[i])).GroupBy(m => m.Text).Where(g => g.Count() > 1)
-                .Select(g => $"{g.Key} at seqs {string.Join(", ", g.Select(m => m.Seq))}").ToList();
+            var copies = history.Copies();
+            var twice = copies.Select(c => $"{c.Key} at seqs {string.Join(", ", c.Value)}").ToList();
             output.WriteLine($"{app.RedisMode}: {ackedBeforeKill} acked before the kill; {counts}; history holds {history.Texts.Count} (epoch {history.Epoch}); stored twice: {(twice.Count == 0 ? "none" : string.Join("; ", twice))}; {string.Join("; ", clients)}");
 
             Assert.True(ackedBeforeKill > 0, "messages were acked before the kill");
             Assert.True(missing.Count == 0, $"acked but not in history after the crash: {string.Join(", ", missing.Take(10))}");
-            Assert.True(reused.Count == 0, $"seqs given to two different messages: {string.Join(", ", reused.Take(5).Select(g => $"{g.Key.Seq}: {string.Join(" / ", g.Select(r => r.Text).Distinct())}"))}");
+            History.AssertNoSeqReused(clients);
             Assert.True(epochs.Count == 1 && epochs[0] == history.Epoch, $"the epoch changed: clients saw {string.Join(", ", epochs)}, the log is {history.Epoch}");
             Assert.All(clients, c => Assert.True(c.Resets == 0, $"{c.Name} got a reset"));
-            var refused = clients.SelectMany(c => c.RefusedTexts).ToHashSet();
-            var copies = history.Texts.GroupBy(t => t).Where(g => g.Count() > 1).ToList();
             if (replaysRefusedSends)
             {
-                Assert.True(copies.All(g => refused.Contains(g.Key) && g.Count() == 2),
-                    $"stored twice, beyond a refused send's one replay: {string.Join("; ", twice)}; refused: {string.Join(", ", refused)}");
+                history.AssertStoredOnceBeyondReplays(clients);
                 Assert.Equal((0, 0), (counts.Lost, counts.OutOfOrder));
                 Assert.True(counts.Duplicated <= copies.Count * clients.Count, $"duplicates beyond the replayed sends: {counts}");
             }
@@ -113,6 +109,32 @@ public sealed record History(string? Epoch, IReadOnlyList<long> Seqs, IReadOnlyL
             query = $"limit=100&before={batch[0].Item1}";
         }
         return new History(epoch, messages.Select(m => m.Seq).ToList(), messages.Select(m => m.Text).ToList());
+    }
+
+    /// <summary>Texts stored more than once, with the seqs they are at.</summary>
+    public Dictionary<string, List<long>> Copies() =>
+        Texts.Select((text, i) => (Text: text, Seq: Seqs[i])).GroupBy(m => m.Text).Where(g => g.Count() > 1)
+            .ToDictionary(g => g.Key, g => g.Select(m => m.Seq).ToList());
+
+    /// <summary>
+    /// Every text once, except a send its client was refused and resent, which may be twice (the
+    /// Garnet replay in CrashUnderLoad's doc comment).
+    /// </summary>
+    public void AssertStoredOnceBeyondReplays(IReadOnlyList<ResumingClient> clients)
+    {
+        var refused = clients.SelectMany(c => c.RefusedTexts).ToHashSet();
+        var beyond = Copies().Where(c => !(refused.Contains(c.Key) && c.Value.Count == 2)).ToList();
+        Assert.True(beyond.Count == 0,
+            $"stored more than once, beyond a refused send's one replay: {string.Join("; ", beyond.Select(c => $"{c.Key} at seqs {string.Join(", ", c.Value)}"))}; refused: {string.Join(", ", refused)}");
+    }
+
+    /// <summary>No (epoch, seq) reached the clients with two different texts: a seq handed out twice.</summary>
+    public static void AssertNoSeqReused(IReadOnlyList<ResumingClient> clients)
+    {
+        var reused = clients.SelectMany(c => c.Received).GroupBy(r => (r.Epoch, r.Seq))
+            .Where(g => g.Select(r => r.Text).Distinct().Count() > 1).ToList();
+        Assert.True(reused.Count == 0,
+            $"a seq reached clients with two texts: {string.Join(", ", reused.Take(5).Select(g => $"{g.Key}: {string.Join(" / ", g.Select(r => r.Text).Distinct())}"))}");
     }
 }
 
@@ -158,11 +180,9 @@ public sealed class LogRewindTests(FaultApp app, ITestOutputHelper output)
                 () => $"every client gets a reset; {string.Join("; ", clients)}");
             await SendRoundAsync(clients, "after", cts.Token);
 
-            var received = clients.SelectMany(c => c.Received).ToList();
-            var reused = received.GroupBy(r => (r.Epoch, r.Seq)).Where(g => g.Select(r => r.Text).Distinct().Count() > 1).ToList();
             var history = await History.AllAsync(app, room, cts.Token);
             output.WriteLine($"old epoch {oldEpoch}, new {history.Epoch}; history: {string.Join(", ", history.Texts)}; {string.Join("; ", clients)}");
-            Assert.True(reused.Count == 0, $"a seq reached clients with two texts: {string.Join(", ", reused.Take(5).Select(g => $"{g.Key}: {string.Join(" / ", g.Select(r => r.Text).Distinct())}"))}");
+            History.AssertNoSeqReused(clients);
             Assert.NotEqual(oldEpoch, history.Epoch);
             // The log is what Redis kept plus what came after, in that order; the lost round is gone from it.
             // (Within a round the clients' sends race, so each round is compared as a set.)
@@ -322,12 +342,11 @@ public sealed class EverysecCrashTests(GarnetEverysecApp app, ITestOutputHelper 
             var kept = acked.Where(history.Texts.Contains).ToHashSet();
             await Eventually.TrueAsync(() => clients.All(c => kept.IsSubsetOf(c.Received.Select(r => r.Text))), cts.Token,
                 () => $"every client has every acked message the log kept; {string.Join("; ", clients)}");
-            var received = clients.SelectMany(c => c.Received).ToList();
-            var reused = received.GroupBy(r => (r.Epoch, r.Seq)).Where(g => g.Select(r => r.Text).Distinct().Count() > 1).ToList();
+            var epochs = clients.SelectMany(c => c.Received).Select(r => r.Epoch).Distinct();
             output.WriteLine($"{ackedBeforeKill} acked before the kill; {acked.Count} acked, {missing.Count} of them gone from the history " +
-                $"({string.Join(", ", missing.Take(10))}); epochs seen {string.Join(", ", received.Select(r => r.Epoch).Distinct())}, log {history.Epoch}; {string.Join("; ", clients)}");
+                $"({string.Join(", ", missing.Take(10))}); epochs seen {string.Join(", ", epochs)}, log {history.Epoch}; {string.Join("; ", clients)}");
 
-            Assert.True(reused.Count == 0, $"a seq reached clients with two texts: {string.Join(", ", reused.Take(5).Select(g => $"{g.Key}: {string.Join(" / ", g.Select(r => r.Text).Distinct())}"))}");
+            History.AssertNoSeqReused(clients);
             // The documented window: up to one second of commits (two, with a slow disk), at this room's rate.
             var window = (int)Math.Ceiling(2 * CrashUnderLoad.MessagesPerSecondPerClient * clients.Count);
             Assert.True(missing.Count <= window, $"{missing.Count} acked messages lost, more than the {window} of the documented window");
@@ -338,9 +357,7 @@ public sealed class EverysecCrashTests(GarnetEverysecApp app, ITestOutputHelper 
                 Assert.All(clients, c => Assert.Equal(history.Epoch, c.Received[^1].Epoch));
             }
             // Each message is in the log once (a send in flight at the kill may be twice: see CrashUnderLoad).
-            var refused = clients.SelectMany(c => c.RefusedTexts).ToHashSet();
-            var copies = history.Texts.GroupBy(t => t).Where(g => g.Count() > 1 && !(refused.Contains(g.Key) && g.Count() == 2)).Select(g => g.Key).ToList();
-            Assert.True(copies.Count == 0, $"stored more than once: {string.Join(", ", copies)}");
+            history.AssertStoredOnceBeyondReplays(clients);
         }
         finally
         {

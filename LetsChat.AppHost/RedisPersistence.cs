@@ -25,7 +25,10 @@ public static class RedisPersistence
     /// Garnet: its AOF (write-ahead log, in DataDir/AOF) committed per write and waited for before
     /// the reply (<c>always</c>) or committed every second; recovery from it (and any checkpoint
     /// beside it) on start. The managed RandomAccess device: Garnet's default native one needs
-    /// libaio, which a bare machine lacks.
+    /// libaio, which a bare machine lacks. Garnet takes no checkpoint unless told: past
+    /// <see cref="GarnetAofLimit"/> of log it checkpoints (checked every 5 s) and drops the log
+    /// before it, one segment at a time, so the folder stays near the data's own size plus that
+    /// (bench/garnet_aof_bound.sh).
     /// </summary>
     public static string[] GarnetArgs(RedisStorage storage) => storage.Durability switch
     {
@@ -36,9 +39,16 @@ public static class RedisPersistence
             "--device-type", "RandomAccess",
             "--recover",
             "--aof",
+            "--aof-size-limit", GarnetAofLimit,
+            // Its default segment is 1 GiB, and a segment is deleted only whole; 32m is the least
+            // its 32 MiB log page allows.
+            "--aof-segment-size", "32m",
             .. storage.Durability == Durability.Always
                 ? new[] { "--aof-commit-freq", "0", "--aof-commit-wait" }
                 : ["--aof-commit-freq", "1000"],
         ],
     };
+
+    /// <summary>How much Garnet log is kept before a checkpoint replaces it.</summary>
+    public const string GarnetAofLimit = "64m";
 }

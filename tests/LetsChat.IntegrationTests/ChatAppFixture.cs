@@ -117,7 +117,20 @@ public abstract class ChatAppFixture(string redisMode, params string[] settings)
     {
         var commands = App.Services.GetRequiredService<ResourceCommandService>();
         Assert.True((await commands.ExecuteCommandAsync("redis", KnownResourceCommands.StartCommand, ct)).Success, "the start command failed");
-        await App.ResourceNotifications.WaitForResourceHealthyAsync("redis", ct);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(TimeSpan.FromSeconds(45));
+        try
+        {
+            await App.ResourceNotifications.WaitForResourceHealthyAsync("redis", deadline.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // Say why from the CI log alone: what Redis printed, and what its data directory holds.
+            var files = Directory.EnumerateFiles(DataDir, "*", SearchOption.AllDirectories)
+                .Select(f => $"{Path.GetRelativePath(DataDir, f)} ({new FileInfo(f).Length} B)");
+            throw new TimeoutException($"redis (pid {RedisPid()}) was not healthy 45 s after its restart. Data dir {DataDir}: {string.Join(", ", files)}. " +
+                $"Its last lines:{Environment.NewLine}{string.Join(Environment.NewLine, ResourceLogs.LinesOf("redis").TakeLast(40))}");
+        }
     }
 
     private Task WaitForRedisDownAsync(CancellationToken ct) =>
@@ -244,6 +257,10 @@ public sealed class ResourceLogCapture : ILoggerProvider
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
 
     public IReadOnlyCollection<string> Lines => _lines;
+
+    /// <summary>One resource's lines, oldest first.</summary>
+    public IEnumerable<string> LinesOf(string resource) =>
+        _lines.Where(l => l.StartsWith($"LetsChat.AppHost.Resources.{resource}:", StringComparison.Ordinal));
 
     public ILogger CreateLogger(string categoryName) => new Capture(this, categoryName);
 

@@ -73,4 +73,13 @@ public sealed class RedisStorageTests
         Assert.Equal("1000", everysec[everysec.ToList().IndexOf("--aof-commit-freq") + 1]);
         Assert.Empty(RedisPersistence.GarnetArgs(new RedisStorage(Durability.None, null)));
     }
+
+    [Fact]
+    public void GarnetCheckpointsRatherThanGrowingItsLogWithoutBound()
+    {
+        var args = RedisPersistence.GarnetArgs(new RedisStorage(Durability.Always, "/d")).ToList();
+
+        Assert.Equal("64m", args[args.IndexOf("--aof-size-limit") + 1]);
+        Assert.Equal("32m", args[args.IndexOf("--aof-segment-size") + 1]);
+    }
 }

@@ -1,6 +1,12 @@
 -- Appends one chat message to a room's log and publishes it, atomically: a message is never
 -- delivered without being in history, nor in history without being delivered.
 --
+-- After a crash, any prefix of these writes may be all that comes back: Garnet logs a script's
+-- writes one by one and replays as many as reached its log (bench/script_kill.py shows it;
+-- redis-server replays a script's writes whole or not at all). So each write is ordered to leave a
+-- state the next call reads correctly: the dedupe entry goes before the log entry, and a dedupe
+-- entry counts only if the log has its seq (or the seq is older than the log keeps).
+--
 -- KEYS[1] letschat:{room}:seq    INCR counter: the last seq handed out
 -- KEYS[2] letschat:{room}:log    sorted set: score = seq, member = log entry "<seq> <body>"
 -- KEYS[3] letschat:{room}:epoch  string: the id of this incarnation of the room's log
@@ -36,7 +42,12 @@ end
 if ARGV[3] ~= '' then
   local existing = redis.call('ZSCORE', KEYS[4], ARGV[3])
   if existing then
-    return {epoch, tonumber(existing), 1}
+    local stored = redis.call('ZRANGEBYSCORE', KEYS[2], existing, existing, 'LIMIT', 0, 1)[1]
+    local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')[2]
+    if stored or (oldest and tonumber(existing) < tonumber(oldest)) then
+      return {epoch, tonumber(existing), 1}
+    end
+    -- The dedupe entry outlived its log entry (a crash cut this script short): store it again.
   end
 end
 
@@ -44,12 +55,12 @@ local seq = redis.call('INCR', KEYS[1])
 local entry = seq .. ' ' .. ARGV[4]
 local keep = tonumber(ARGV[5])
 
-redis.call('ZADD', KEYS[2], seq, entry)
-redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(keep + 1))
 if ARGV[3] ~= '' then
   redis.call('ZADD', KEYS[4], seq, ARGV[3])
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', seq - keep)
 end
+redis.call('ZADD', KEYS[2], seq, entry)
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(keep + 1))
 for i = 1, 4 do
   redis.call('EXPIRE', KEYS[i], ARGV[6])
 end

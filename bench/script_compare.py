@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Redis CPU per call of two versions of publish.lua, alternating in one run on one redis-server.
+
+Each round sends CALLS calls of each version (pipelined, 32 in flight, as a busy room service
+would) with the arguments the room service passes, a fresh dedupe id each, and reads Redis's own
+CPU (INFO cpu) around it. Prints each version's median and range of µs per call and the new/old
+ratio per round. redis-server runs on a free 127.0.0.1 port, memory only.
+
+    git show HEAD~1:LetsChat.RoomService/Broker/Lua/publish.lua > /tmp/old.lua
+    bench/script_compare.py /tmp/old.lua LetsChat.RoomService/Broker/Lua/publish.lua
+"""
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+
+CALLS = int(os.environ.get("CALLS", "20000"))
+ROUNDS = int(os.environ.get("ROUNDS", "7"))
+BODY = '{"user":{"id":"u_0123456789abcdef","name":"Bench"},"text":"a benchmark message of typical length, about sixty chars","ts":1764633600000}'
+
+
+class Resp:
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.file = self.sock.makefile("rb")
+
+    @staticmethod
+    def encode(*args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        return b"".join(out)
+
+    def send(self, *args):
+        self.sock.sendall(self.encode(*args))
+
+    def read(self):
+        line = self.file.readline()
+        kind, rest = line[:1], line[1:-2]
+        if kind == b"$":
+            n = int(rest)
+            return None if n < 0 else self.file.read(n + 2)[:-2]
+        if kind == b"*":
+            return [self.read() for _ in range(int(rest))]
+        if kind == b"-":
+            raise RuntimeError(rest.decode())
+        return rest
+
+    def call(self, *args):
+        self.send(*args)
+        return self.read()
+
+
+def cpu(r):
+    info = r.call("INFO", "cpu").decode()
+    fields = dict(l.split(":", 1) for l in info.splitlines() if ":" in l)
+    return float(fields["used_cpu_sys"]) + float(fields["used_cpu_user"])
+
+
+def run(r, sha, room, calls):
+    keys = [f"letschat:{{{room}}}:{k}" for k in ("seq", "log", "epoch", "ids")]
+    inflight = 0
+    for i in range(calls):
+        r.send("EVALSHA", sha, 4, *keys, f"letschat:{{{room}}}:live", uuid.uuid4().hex[:16],
+               f"u_0123456789abcdef {uuid.uuid4().hex}", BODY, 1000, 86400, "", 0)
+        inflight += 1
+        if inflight == 32:
+            r.read()
+            inflight -= 1
+    for _ in range(inflight):
+        r.read()
+
+
+def main():
+    old, new = (open(p, "rb").read() for p in sys.argv[1:3])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                              stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                r = Resp(port)
+                break
+            except OSError:
+                time.sleep(0.05)
+        shas = {name: r.call("SCRIPT", "LOAD", body).decode() for name, body in (("old", old), ("new", new))}
+        per_call = {"old": [], "new": []}
+        for round_ in range(ROUNDS):
+            for name in (("old", "new") if round_ % 2 == 0 else ("new", "old")):
+                before = cpu(r)
+                run(r, shas[name], f"bench-{name}-{round_}", CALLS)
+                per_call[name].append((cpu(r) - before) / CALLS * 1e6)
+        ratios = [n / o for n, o in zip(per_call["new"], per_call["old"])]
+        for name in ("old", "new"):
+            v = per_call[name]
+            print(f"{name}: {statistics.median(v):.2f} µs of Redis CPU per call ({min(v):.2f}–{max(v):.2f}), {ROUNDS} rounds of {CALLS}")
+        print(f"new/old per round: median {statistics.median(ratios):.3f} ({min(ratios):.3f}–{max(ratios):.3f})")
+    finally:
+        server.terminate()
+        server.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -71,9 +71,12 @@ internal static class Extensions
     private static string ContainerVolume(string name) => $"letschat-{name}-data";
 
     /// <summary>
-    /// Aspire's Redis container keeps /data on a named volume; its command line (<c>/bin/sh -c
-    /// "redis-server …"</c>) gets the AOF settings appended, since WithPersistence only schedules
-    /// RDB snapshots, which lose everything since the last one.
+    /// Aspire's Redis container keeps /data on a named volume; its command line gets the AOF
+    /// settings added, since WithPersistence only schedules RDB snapshots, which lose everything
+    /// since the last one. The container runs <c>/bin/sh -c "redis-server …"</c>: at run time
+    /// Aspire passes the arguments one by one and the orchestrator joins them into that line; a
+    /// published manifest has the line itself. Either way the shell reads the arguments, so they
+    /// are quoted for it (<see cref="RedisPersistence.ContainerArgs"/>).
     /// </summary>
     private static IResourceBuilder<RedisResource> WithContainerStorage(this IResourceBuilder<RedisResource> redis, RedisStorage storage, string volume)
     {
@@ -83,12 +86,23 @@ internal static class Extensions
         }
         return redis.WithDataVolume(volume).WithArgs(context =>
         {
-            var command = context.Args.IndexOf("-c") + 1;
-            if (command <= 0 || command >= context.Args.Count || context.Args[command] is not string line)
+            var persistence = RedisPersistence.ContainerArgs(storage);
+            var line = context.Args.IndexOf("-c") + 1;
+            if (line > 0 && line < context.Args.Count && context.Args[line] is string command)
             {
-                throw new InvalidOperationException("Aspire's Redis container no longer starts with /bin/sh -c \"redis-server …\"; update WithContainerStorage.");
+                context.Args[line] = $"{command} {string.Join(' ', persistence)}";
             }
-            context.Args[command] = line + " " + string.Join(' ', RedisPersistence.ServerArgs(storage with { DataDir = "/data" }));
+            else if (context.Args.Count > 0 && context.Args[0] is "redis-server")
+            {
+                foreach (var arg in persistence)
+                {
+                    context.Args.Add(arg);
+                }
+            }
+            else
+            {
+                throw new InvalidOperationException("Aspire's Redis container no longer runs redis-server through /bin/sh -c; update WithContainerStorage.");
+            }
         });
     }
 

@@ -22,6 +22,13 @@ public static class RedisPersistence
     };
 
     /// <summary>
+    /// The container's redis-server: <see cref="ServerArgs"/> in its volume (/data), quoted for the
+    /// shell that runs it (an empty argument, as in <c>--save ""</c>, would otherwise vanish).
+    /// </summary>
+    public static string[] ContainerArgs(RedisStorage storage) =>
+        [.. ServerArgs(storage with { DataDir = "/data" }).Select(arg => arg.Length == 0 ? "''" : arg)];
+
+    /// <summary>
     /// Garnet: its AOF (write-ahead log, in DataDir/AOF) committed per write and waited for before
     /// the reply (<c>always</c>) or committed every second; recovery from it (and any checkpoint
     /// beside it) on start. The managed RandomAccess device: Garnet's default native one needs

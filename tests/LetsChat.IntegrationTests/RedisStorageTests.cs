@@ -1,4 +1,6 @@
 using LetsChat.AppHost;
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Configuration;
 
 namespace LetsChat.IntegrationTests;
@@ -81,5 +83,56 @@ public sealed class RedisStorageTests
 
         Assert.Equal("64m", args[args.IndexOf("--aof-size-limit") + 1]);
         Assert.Equal("32m", args[args.IndexOf("--aof-segment-size") + 1]);
+    }
+}
+
+/// <summary>
+/// The container mode's storage, read from the AppHost's built model (no Docker engine is needed,
+/// nor started): Aspire's Redis container gets the named volume on /data and the AOF options on its
+/// command line. What the container then does with them is not tested on these machines (no engine).
+/// </summary>
+public sealed class ContainerStorageTests
+{
+    [Theory]
+    [InlineData("always", "always")]
+    [InlineData("everysec", "everysec")]
+    public async Task TheContainerKeepsItsAppendOnlyFileOnANamedVolume(string durability, string appendfsync)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var builder = await Aspire.Hosting.Testing.DistributedApplicationTestingBuilder.CreateAsync<Projects.LetsChat_AppHost>(
+            ["--LetsChat:Redis=container", $"--LetsChat:Durability={durability}", "--LetsChat:GatewayPort=0"], cts.Token);
+        await using var app = await builder.BuildAsync(cts.Token);
+        var redis = app.Services.GetRequiredService<Aspire.Hosting.ApplicationModel.DistributedApplicationModel>()
+            .Resources.OfType<Aspire.Hosting.ApplicationModel.ContainerResource>().Single(r => r.Name == "redis");
+
+        var mount = Assert.Single(redis.Annotations.OfType<Aspire.Hosting.ApplicationModel.ContainerMountAnnotation>());
+        Assert.Equal(("letschat-redis-data", "/data"), (mount.Source, mount.Target));
+        var args = await ArgsAsync(app, redis, cts.Token);
+        // At run time the orchestrator joins these into /bin/sh -c "…"; the shell must see --save '' (no snapshots).
+        Assert.Equal("redis-server", args[0]);
+        Assert.EndsWith($"--dir /data --save '' --appendonly yes --appendfsync {appendfsync}", string.Join(' ', args));
+    }
+
+    [Fact]
+    public async Task NoneKeepsNothing()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var builder = await Aspire.Hosting.Testing.DistributedApplicationTestingBuilder.CreateAsync<Projects.LetsChat_AppHost>(
+            ["--LetsChat:Redis=container", "--LetsChat:Durability=none", "--LetsChat:GatewayPort=0"], cts.Token);
+        await using var app = await builder.BuildAsync(cts.Token);
+        var redis = app.Services.GetRequiredService<Aspire.Hosting.ApplicationModel.DistributedApplicationModel>()
+            .Resources.OfType<Aspire.Hosting.ApplicationModel.ContainerResource>().Single(r => r.Name == "redis");
+
+        Assert.Empty(redis.Annotations.OfType<Aspire.Hosting.ApplicationModel.ContainerMountAnnotation>());
+        var args = await ArgsAsync(app, redis, cts.Token);
+        Assert.DoesNotContain(args, a => a.Contains("appendonly", StringComparison.Ordinal));
+    }
+
+    // The arguments the orchestrator would run the container with.
+    private static async Task<string[]> ArgsAsync(Aspire.Hosting.DistributedApplication app, Aspire.Hosting.ApplicationModel.IResource redis, CancellationToken ct)
+    {
+        var config = await Aspire.Hosting.ApplicationModel.ExecutionConfigurationBuilder.Create(redis).WithArgumentsConfig()
+            .BuildAsync(app.Services.GetRequiredService<Aspire.Hosting.DistributedApplicationExecutionContext>(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, ct);
+        return [.. config.Arguments.Select(a => a.Value)];
     }
 }

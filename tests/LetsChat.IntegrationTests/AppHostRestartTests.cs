@@ -50,6 +50,12 @@ public sealed class AppHostRestartTests(RestartedApp app, BrowserFixture browser
 
             Assert.Equal(cookie, await SessionCookieAsync(context)); // the page did not need a new session
             Assert.Equal(user, await WhoAsync(cookie)); // the old cookie is still accepted, as the same user
+            // ... by both replicas, each of which started with no key ring but the one in Redis.
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var header = $"{Sessions.CookieName}={cookie}";
+            await using var first = await V1Client.ConnectAsync(app, room, cts.Token, cookie: header);
+            await using var second = await V1Client.ConnectElsewhereAsync(app, room, first.Replica, cts.Token, cookie: header);
+            Assert.Equal([user, user], new[] { first, second }.Select(c => c.Welcome.GetProperty("user").GetProperty("id").GetString()));
             var history = await History.AllAsync(app, room, CancellationToken.None);
             Assert.Equal(["before the restart", "after the restart"], history.Texts);
         }

@@ -29,6 +29,14 @@ public interface IRoomBroker
 
     Task<PublishResult> PublishAsync(string room, OutgoingMessage message, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Appends an update of a message (edit, delete, reaction) with the room's next seq, and puts
+    /// its new state in the log in place of the entry the caller read. Refused with
+    /// <c>not_found</c> when the message is not in the log, <c>conflict</c> when its entry is no
+    /// longer the one read (read it again and redo the change).
+    /// </summary>
+    Task<PublishResult> UpdateAsync(string room, OutgoingUpdate update, CancellationToken cancellationToken);
+
     /// <summary>Says that <paramref name="user"/> is typing. Not stored; at most once, to whoever is subscribed.</summary>
     Task PublishTypingAsync(string room, ChatUser user, CancellationToken cancellationToken);
 
@@ -48,6 +56,25 @@ public sealed record OutgoingMessage(ChatUser User, string? ClientId, string Tex
 {
     /// <summary>The newest (epoch, seq) the publishing replica delivered in the room; default when none.</summary>
     public (string? Epoch, long Seq) Seen { get; init; }
+
+    /// <summary>The seq of the message this one answers; it must be in the log.</summary>
+    public long? ReplyTo { get; init; }
 }
 
-public readonly record struct PublishResult(string Epoch, long Seq, bool Duplicate);
+/// <summary>
+/// An update of the message at <see cref="Target"/> by <see cref="User"/>: <see cref="ReadEntry"/>
+/// is its log entry as read, <see cref="NewEntry"/> the one that replaces it, <see cref="Body"/>
+/// the update as stored and published (Broker/RoomRecords). <see cref="Deletes"/>: it takes the
+/// message back, and the updates before it go too.
+/// </summary>
+public sealed record OutgoingUpdate(ChatUser User, string ClientId, long Target, string ReadEntry, string NewEntry, string Body, bool Deletes)
+{
+    /// <summary>The newest (epoch, seq) the publishing replica delivered in the room; default when none.</summary>
+    public (string? Epoch, long Seq) Seen { get; init; }
+}
+
+/// <summary>
+/// Where the message or update went. <see cref="Refused"/> is null when it was stored (or had been:
+/// <see cref="Duplicate"/>), else why not: <c>not_found</c> or <c>conflict</c> (see <see cref="IRoomBroker.UpdateAsync"/>).
+/// </summary>
+public readonly record struct PublishResult(string Epoch, long Seq, bool Duplicate, string? Refused = null);

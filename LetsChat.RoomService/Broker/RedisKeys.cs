@@ -11,7 +11,8 @@ namespace LetsChat.RoomService.Broker;
 /// letschat:{room}:seq       string (INCR): the room's last message seq
 /// letschat:{room}:log       sorted set: score = seq, member = log entry "seq body"; the last HistoryLength kept
 /// letschat:{room}:epoch     string: id of this incarnation of the log (new when Redis lost it)
-/// letschat:{room}:ids       sorted set: score = seq, member = "user-id client-id" (idempotent sends)
+/// letschat:{room}:ids       sorted set: score = seq, member = "user-id client-id" (idempotent sends and updates)
+/// letschat:{room}:updates   sorted set: score = seq, member = update entry "seq target body" (edits, deletes, reactions)
 /// letschat:{room}:presence  sorted set: score = expiry ms, member = "user-id connection-id"
 /// letschat:{room}:users     hash: user id -> live connections
 /// letschat:{room}:names     hash: user id -> user JSON
@@ -25,9 +26,11 @@ public static class RedisKeys
 {
     public static string LiveChannel(string room) => $"letschat:{{{room}}}:live";
 
-    /// <summary>KEYS of publish.lua and read.lua, in their order: seq, log, epoch, ids.</summary>
+    /// <summary>KEYS of publish.lua and read.lua, in their order: seq, log, epoch, ids, updates.</summary>
     public static RedisKey[] Log(string room) =>
-        [$"letschat:{{{room}}}:seq", $"letschat:{{{room}}}:log", $"letschat:{{{room}}}:epoch", $"letschat:{{{room}}}:ids"];
+        [$"letschat:{{{room}}}:seq", $"letschat:{{{room}}}:log", $"letschat:{{{room}}}:epoch", $"letschat:{{{room}}}:ids", $"letschat:{{{room}}}:updates"];
+
+    public static RedisKey MessageLog(string room) => $"letschat:{{{room}}}:log";
 
     /// <summary>KEYS of presence.lua, in its order: presence, users, names.</summary>
     public static RedisKey[] Presence(string room) =>

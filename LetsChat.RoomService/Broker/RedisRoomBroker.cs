@@ -7,7 +7,7 @@ using StackExchange.Redis;
 namespace LetsChat.RoomService.Broker;
 
 /// <summary>
-/// Redis: publish.lua for messages, one pub/sub channel per room, one subscription per room per
+/// Redis: publish.lua for messages and their updates, one pub/sub channel per room, one subscription per room per
 /// replica. What goes through Redis is defined in <see cref="RoomRecords"/>.
 /// </summary>
 public sealed class RedisRoomBroker(IConnectionMultiplexer redis, IOptions<RoomServiceOptions> options, RoomTelemetry telemetry) : IRoomBroker
@@ -23,20 +23,46 @@ public sealed class RedisRoomBroker(IConnectionMultiplexer redis, IOptions<RoomS
         // StackExchange.Redis has no per-call cancellation; its own timeouts bound the wait.
         cancellationToken.ThrowIfCancellationRequested();
         var dedupeKey = message.ClientId is null ? "" : $"{message.User.Id} {message.ClientId}";
-        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(
-            RedisScripts.Publish,
-            RedisKeys.Log(room),
-            [
-                RedisKeys.LiveChannel(room),
-                NewEpoch(),
-                dedupeKey,
-                RoomRecords.Body(message),
-                _options.HistoryLength,
-                _options.RetentionSeconds,
-                message.Seen.Epoch ?? "",
-                message.Seen.Seq,
-            ]))!;
-        return new PublishResult((string)result[0]!, (long)result[1], (long)result[2] == 1);
+        return await EvaluateAsync(room,
+        [
+            RedisKeys.LiveChannel(room),
+            NewEpoch(),
+            dedupeKey,
+            RoomRecords.Body(message),
+            _options.HistoryLength,
+            _options.RetentionSeconds,
+            message.Seen.Epoch ?? "",
+            message.Seen.Seq,
+            "",
+            message.ReplyTo?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
+        ]);
+    }
+
+    public async Task<PublishResult> UpdateAsync(string room, OutgoingUpdate update, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return await EvaluateAsync(room,
+        [
+            RedisKeys.LiveChannel(room),
+            NewEpoch(),
+            $"{update.User.Id} {update.ClientId}",
+            update.Body,
+            _options.HistoryLength,
+            _options.RetentionSeconds,
+            update.Seen.Epoch ?? "",
+            update.Seen.Seq,
+            update.Target,
+            update.ReadEntry,
+            update.NewEntry,
+            update.Deletes ? "1" : "0",
+        ]);
+    }
+
+    private async Task<PublishResult> EvaluateAsync(string room, RedisValue[] args)
+    {
+        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(RedisScripts.Publish, RedisKeys.Log(room), args))!;
+        var refused = (string)result[3]!;
+        return new PublishResult((string)result[0]!, (long)result[1], (long)result[2] == 1, refused.Length == 0 ? null : refused);
     }
 
     public async Task PublishTypingAsync(string room, ChatUser user, CancellationToken cancellationToken)

@@ -13,12 +13,16 @@ namespace LetsChat.RoomService.Broker;
 /// and store or publish the result, nothing more. What clients see is built from these records
 /// by <see cref="V1Frames"/> and <see cref="SeedProtocol"/>.
 /// <code>
-/// log entry        "&lt;seq&gt; &lt;body&gt;"            letschat:{room}:log member (publish.lua)
+/// log entry        "&lt;seq&gt; &lt;body&gt;"            letschat:{room}:log member (publish.lua): a message as it is now
 /// message record   "m &lt;epoch&gt; &lt;log entry&gt;"    channel (publish.lua, in the same step as the entry)
+/// update entry     "&lt;seq&gt; &lt;target&gt; &lt;update&gt;"  letschat:{room}:updates member (publish.lua): an edit, delete or reaction of message target
+/// update record    "u &lt;epoch&gt; &lt;update entry&gt;" channel (publish.lua, in the same step as the entry)
 /// presence record  "p join &lt;user&gt;", "p leave &lt;user&gt;"  channel (presence.lua)
 /// typing record    "t &lt;user&gt;"                    channel, not stored
 /// rewind record    "r &lt;epoch&gt; &lt;seq&gt;"             channel: the log went backwards; it goes on as this new epoch after seq (publish.lua, read.lua)
-/// body             {"id":"c1","user":{…},"text":"hi","ts":1764500000000,"traceparent":"00-…"}  (<see cref="MessageBody"/>; no id for seed sends)
+/// body             {"id":"c1","user":{…},"text":"hi","ts":1764500000000,"traceparent":"00-…"}  (<see cref="MessageBody"/>; no id for seed sends;
+///                  then replyTo, edited, deleted, reactions, v once they apply)
+/// update           {"id":"c2","user":{…},"change":"edit","target":5,"ts":…,"message":{body as it is now}}  (<see cref="UpdateBody"/>)
 /// user             {"id":"u_…","name":"Ana"}          (<see cref="ChatUser"/>)
 /// </code>
 /// Epochs are 16 hex digits and seqs decimal: neither holds a space, so the first spaces split a
@@ -26,9 +30,24 @@ namespace LetsChat.RoomService.Broker;
 /// </summary>
 public static class RoomRecords
 {
-    public static string Body(OutgoingMessage message) => JsonSerializer.Serialize(
-        new MessageBody(message.ClientId, message.User, message.Text, message.At.ToUnixTimeMilliseconds(), message.TraceParent),
-        ProtocolJson.Context.MessageBody);
+    public static string Body(OutgoingMessage message) => Body(
+        new MessageBody(message.ClientId, message.User, message.Text, message.At.ToUnixTimeMilliseconds(), message.TraceParent)
+        {
+            ReplyTo = message.ReplyTo,
+        });
+
+    internal static string Body(MessageBody body) => JsonSerializer.Serialize(body, ProtocolJson.Context.MessageBody);
+
+    internal static string Entry(long seq, MessageBody body) => $"{seq} {Body(body)}";
+
+    internal static string Update(UpdateBody update) => JsonSerializer.Serialize(update, ProtocolJson.Context.UpdateBody);
+
+    /// <summary>A log entry's message, whole (to fold an update into it), or null when it does not read.</summary>
+    internal static MessageBody? ReadBody(string entry)
+    {
+        var space = entry.IndexOf(' ', StringComparison.Ordinal);
+        return space > 0 ? Parse<MessageBody>(Encoding.UTF8.GetBytes(entry[(space + 1)..]), ProtocolJson.Context.MessageBody) : null;
+    }
 
     public static string User(ChatUser user) => JsonSerializer.Serialize(user, ProtocolJson.Context.ChatUser);
 
@@ -47,6 +66,8 @@ public static class RoomRecords
         {
             case (byte)'m' when Split(rest, out var messageEpoch, out var entry):
                 return ReadEntry(room, Encoding.ASCII.GetString(messageEpoch.Span), entry);
+            case (byte)'u' when Split(rest, out var updateEpoch, out var update):
+                return ReadUpdateEntry(room, Encoding.ASCII.GetString(updateEpoch.Span), update);
             case (byte)'p' when Split(rest, out var change, out var user):
                 return UserEvent(RoomEventKind.Presence, room, user) is { } e ? e with { Change = Encoding.ASCII.GetString(change.Span) } : null;
             case (byte)'t':
@@ -71,7 +92,21 @@ public static class RoomRecords
         {
             PublishedAtMs = view.Timestamp,
             TraceParent = view.TraceParent,
+            Version = view.Version,
         };
+    }
+
+    /// <summary>An update entry of <paramref name="epoch"/> as an update event, or null when it is not one.</summary>
+    public static RoomEvent? ReadUpdateEntry(string room, string epoch, ReadOnlyMemory<byte> entry)
+    {
+        if (!Split(entry, out var seqText, out var rest) || !Split(rest, out var targetText, out var body)
+            || !Utf8Parser.TryParse(seqText.Span, out long seq, out var used) || used != seqText.Length
+            || !Utf8Parser.TryParse(targetText.Span, out long target, out used) || used != targetText.Length
+            || Parse(body, ProtocolJson.Context.UpdateView) is not { User.Id: { } actor })
+        {
+            return null;
+        }
+        return new RoomEvent(RoomEventKind.Update, room, epoch, seq, actor, body, null) { Target = target };
     }
 
     private static RoomEvent? UserEvent(RoomEventKind kind, string room, ReadOnlyMemory<byte> user) =>

@@ -56,8 +56,9 @@ public sealed partial class ChatSession(
         var epoch = page.Epoch!; // create: true guarantees one
         var members = await presence.MembersAsync(room, cancellationToken);
 
-        // The client can resume only from a place this log still covers: same epoch, no trimmed gap, not ahead.
-        var resumed = resume is not null && resume.Epoch == epoch && resume.AfterSeq >= page.FirstSeq - 1 && resume.AfterSeq <= page.LastSeq;
+        // The client can resume only from a place this log still covers: same epoch, no trimmed gap,
+        // not ahead, and not so far back that what it missed (messages and updates) is over a page.
+        var resumed = resume is not null && resume.Epoch == epoch && resume.AfterSeq >= page.FirstSeq - 1 && resume.AfterSeq <= page.LastSeq && !page.More;
         var limits = new Limits(options.MaxMessageChars, options.MaxFrameBytes, options.HistoryPageMax, options.TypingIntervalMilliseconds);
         await Connection.SendAsync(V1Frames.Welcome(new WelcomeFrame(room, epoch, page.LastSeq, member.User, replica, resumed, limits)));
         await Connection.SendAsync(V1Frames.Presence(members));
@@ -150,6 +151,9 @@ public sealed partial class ChatSession(
             case "history":
                 await HistoryAsync(frame);
                 break;
+            case "edit" or "delete" or "react":
+                await UpdateAsync(frame);
+                break;
             case "typing":
                 if (member.TryTyping(TimeSpan.FromMilliseconds(options.TypingIntervalMilliseconds), clock.GetUtcNow().Ticks))
                 {
@@ -157,7 +161,7 @@ public sealed partial class ChatSession(
                 }
                 break;
             default:
-                await ErrorAsync("unknown_type", $"Unknown frame type '{Truncate(frame.Type)}'; expected send, history or typing.", null);
+                await ErrorAsync("unknown_type", $"Unknown frame type '{Truncate(frame.Type)}'; expected send, edit, delete, react, history or typing.", null);
                 break;
         }
     }
@@ -169,21 +173,24 @@ public sealed partial class ChatSession(
             await ErrorAsync("invalid_id", $"A send needs an id of 1 to {V1Frames.MaxClientIdLength} letters, digits, '-', '_', '.' or ':'.", null);
             return;
         }
-        var problem = frame.Text switch
-        {
-            null => ("invalid_text", "A send needs a string \"text\"."),
-            { } t when string.IsNullOrWhiteSpace(t) => ("empty_text", "The message is empty."),
-            { Length: var n } when n > options.MaxMessageChars => ("text_too_long", $"Messages are limited to {options.MaxMessageChars} characters."),
-            _ => default((string, string)?),
-        };
-        if (problem is var (code, message))
+        if (TextProblem(frame) is var (code, message))
         {
             await ErrorAsync(code, message, frame.Id);
             return;
         }
-
-        if (await TryPublishAsync(frame.Text!, frame.Id) is { } result)
+        if (frame.ReplyTo is < 1)
         {
+            await ErrorAsync("invalid_reply", "replyTo must be the seq of a message in this room.", frame.Id);
+            return;
+        }
+
+        if (await TryPublishAsync(frame.Text!, frame.Id, frame.ReplyTo) is { } result)
+        {
+            if (result.Refused is not null)
+            {
+                await ErrorAsync("not_found", $"There is no message {frame.ReplyTo} in this room to reply to.", frame.Id);
+                return;
+            }
             await Connection.SendAsync(V1Frames.Ack(new AckFrame(frame.Id!, result.Epoch, result.Seq, result.Duplicate)));
         }
         else
@@ -214,7 +221,15 @@ public sealed partial class ChatSession(
             : V1Frames.History("history", page.Epoch, page.Messages, page.More, frame.Before));
     }
 
-    private async Task<PublishResult?> TryPublishAsync(string text, string? clientId)
+    private (string Code, string Message)? TextProblem(ClientFrame frame) => frame.Text switch
+    {
+        null => ("invalid_text", $"A{(frame.Type == "edit" ? "n edit" : " send")} needs a string \"text\"."),
+        { } t when string.IsNullOrWhiteSpace(t) => ("empty_text", "The message is empty."),
+        { Length: var n } when n > options.MaxMessageChars => ("text_too_long", $"Messages are limited to {options.MaxMessageChars} characters."),
+        _ => null,
+    };
+
+    private async Task<PublishResult?> TryPublishAsync(string text, string? clientId, long? replyTo = null)
     {
         telemetry.MessageReceived();
         using var publish = RoomTelemetry.Source.StartActivity($"publish {room}", ActivityKind.Producer);
@@ -227,11 +242,11 @@ public sealed partial class ChatSession(
         try
         {
             // The publish span's context travels in the envelope: each replica's process span is its child.
-            var message = new OutgoingMessage(member.User, clientId, text, clock.GetUtcNow(), publish?.Id) { Seen = Seen() };
+            var message = new OutgoingMessage(member.User, clientId, text, clock.GetUtcNow(), publish?.Id) { Seen = Seen(), ReplyTo = replyTo };
             var result = await broker.PublishAsync(room, message, CancellationToken.None);
             publish?.SetTag("messaging.message.id", $"{result.Epoch}:{result.Seq}")
                 .SetTag("letschat.duplicate", result.Duplicate);
-            if (!result.Duplicate)
+            if (!result.Duplicate && result.Refused is null)
             {
                 telemetry.MessagePublished();
             }
@@ -249,11 +264,13 @@ public sealed partial class ChatSession(
         }
     }
 
-    private async Task TryAsync(Func<Task> redisCall)
+    /// <summary>Runs a Redis call; false (and a log line) when it failed.</summary>
+    private async Task<bool> TryAsync(Func<Task> redisCall)
     {
         try
         {
             await redisCall();
+            return true;
         }
         catch (Exception ex)
         {
@@ -261,6 +278,7 @@ public sealed partial class ChatSession(
             {
                 LogRedisCallFailed(logger, ex);
             }
+            return false;
         }
     }
 

@@ -3,7 +3,8 @@ using LetsChat.RoomService.Rooms;
 namespace LetsChat.RoomService.History;
 
 /// <summary>
-/// A room's kept messages (the last HistoryLength), in seq order. Reads never block publishes.
+/// A room's kept messages (the last HistoryLength), in seq order, each as it is now (its edits,
+/// delete and reactions folded in). Reads never block publishes.
 /// Pass <c>create: true</c> when a member is joining: a room without a log gets its epoch then,
 /// so the member can tell later whether the log it saw is the one that still exists.
 /// </summary>
@@ -12,7 +13,11 @@ public interface IRoomHistory
     /// <summary>The newest <paramref name="limit"/> messages.</summary>
     Task<HistoryPage> LatestAsync(string room, int limit, bool create, CancellationToken cancellationToken);
 
-    /// <summary>Messages with seq greater than <paramref name="afterSeq"/>, oldest first, at most <paramref name="limit"/>.</summary>
+    /// <summary>
+    /// Every event with seq greater than <paramref name="afterSeq"/>, oldest first, at most
+    /// <paramref name="limit"/>: messages as they are now, and the updates (edits, deletes,
+    /// reactions) after that seq, whose state the messages already show.
+    /// </summary>
     Task<HistoryPage> AfterAsync(string room, long afterSeq, int limit, bool create, CancellationToken cancellationToken);
 
     /// <summary>The newest <paramref name="limit"/> messages with seq less than <paramref name="beforeSeq"/>, oldest first.</summary>
@@ -24,6 +29,9 @@ public interface IRoomHistory
     /// seq a client has seen is handed out again; <see cref="LogHead.Rewound"/> then says so.
     /// </summary>
     Task<LogHead> HeadAsync(string room, (string? Epoch, long Seq) seen, CancellationToken cancellationToken);
+
+    /// <summary>The log entry of the message at <paramref name="seq"/> as stored (to update it), or null when the log has none.</summary>
+    Task<string?> EntryAsync(string room, long seq, CancellationToken cancellationToken);
 }
 
 /// <summary>A log's head: its epoch (null when the room has no log) and newest seq.</summary>

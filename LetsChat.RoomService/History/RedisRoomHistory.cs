@@ -29,6 +29,14 @@ public sealed class RedisRoomHistory(IConnectionMultiplexer redis, IOptions<Room
         return new LogHead(epoch.Length == 0 ? null : epoch, (long)result[1], Rewound: epoch == fresh);
     }
 
+    public async Task<string?> EntryAsync(string room, long seq, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var entries = await redis.GetDatabase().SortedSetRangeByScoreAsync(RedisKeys.MessageLog(room), seq, seq);
+        // Two states of one message (a crash between publish.lua's writes): the newer is it.
+        return entries.Select(e => (string)e!).MaxBy(e => RoomRecords.ReadBody(e)?.Version ?? -1);
+    }
+
     private async Task<HistoryPage> ReadAsync(string room, string mode, long bound, int limit, bool create, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -42,10 +50,19 @@ public sealed class RedisRoomHistory(IConnectionMultiplexer redis, IOptions<Room
         for (var i = 4; i < result.Length; i++)
         {
             // Entries are written only by publish.lua; one that does not read is skipped, not fatal.
-            if (RoomRecords.ReadEntry(room, epoch, (byte[])result[i]!) is { } message)
+            var entry = (ReadOnlyMemory<byte>)(byte[])result[i]!;
+            var e = entry.Span.StartsWith("u "u8) ? RoomRecords.ReadUpdateEntry(room, epoch, entry[2..]) : RoomRecords.ReadEntry(room, epoch, entry);
+            if (e is null)
             {
-                messages.Add(message);
+                continue;
             }
+            if (messages.Count > 0 && messages[^1] is { Kind: RoomEventKind.Message } previous && e.Kind == RoomEventKind.Message && previous.Seq == e.Seq)
+            {
+                // Two states of one message (a crash between publish.lua's writes): the newer is it.
+                messages[^1] = e.Version > previous.Version ? e : previous;
+                continue;
+            }
+            messages.Add(e);
         }
         return new HistoryPage(epoch.Length == 0 ? null : epoch, (long)result[1], (long)result[2], (long)result[3] == 1, messages);
     }

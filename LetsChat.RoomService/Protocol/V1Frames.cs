@@ -43,12 +43,20 @@ public static class V1Frames
     /// <c>{"type":"message","room":…,"epoch":…,"seq":…,</c> then the body's fields. Room names are
     /// [A-Za-z0-9_.-] and epochs hex: nothing in them needs escaping.
     /// </summary>
-    public static byte[] Message(string room, string epoch, long seq, ReadOnlySpan<byte> body)
+    public static byte[] Message(string room, string epoch, long seq, ReadOnlySpan<byte> body) => Spliced("message", room, epoch, seq, body);
+
+    /// <summary>
+    /// <c>{"type":"update","room":…,"epoch":…,"seq":…,</c> then the update's fields: who, which
+    /// change, the target's seq, and the target message as it is now.
+    /// </summary>
+    public static byte[] Update(string room, string epoch, long seq, ReadOnlySpan<byte> body) => Spliced("update", room, epoch, seq, body);
+
+    private static byte[] Spliced(string type, string room, string epoch, long seq, ReadOnlySpan<byte> body)
     {
-        var head = $$"""{"type":"message","room":"{{room}}","epoch":"{{epoch}}","seq":{{seq}},""";
+        var head = $$"""{"type":"{{type}}","room":"{{room}}","epoch":"{{epoch}}","seq":{{seq}},""";
         var frame = new byte[head.Length + body.Length - 1];
         var written = Encoding.ASCII.GetBytes(head, frame);
-        body[1..].CopyTo(frame.AsSpan(written)); // the body is a JSON object with at least user and text
+        body[1..].CopyTo(frame.AsSpan(written)); // the body is a JSON object with at least a user
         return frame;
     }
 

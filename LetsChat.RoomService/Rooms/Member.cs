@@ -108,7 +108,7 @@ public sealed class Member
             }
             return;
         }
-        if (e.Kind == RoomEventKind.Message)
+        if (e.IsLogged)
         {
             if (e.Epoch == _epoch && e.Seq <= _lastSeq)
             {

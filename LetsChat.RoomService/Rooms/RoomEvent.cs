@@ -5,6 +5,8 @@ namespace LetsChat.RoomService.Rooms;
 public enum RoomEventKind
 {
     Message,
+    /// <summary>An edit, delete or reaction of the message at <see cref="RoomEvent.Target"/>, with its own seq.</summary>
+    Update,
     Presence,
     Typing,
     /// <summary>The log went backwards: it goes on as <see cref="RoomEvent.Epoch"/> after <see cref="RoomEvent.Seq"/>.</summary>
@@ -33,6 +35,15 @@ public sealed record RoomEvent(
     private byte[]? _v1Wire;
     private byte[]? _seedWire;
 
+    /// <summary>Messages and updates: they have a seq in the room's log, and are delivered in its order.</summary>
+    public bool IsLogged => Kind is RoomEventKind.Message or RoomEventKind.Update;
+
+    /// <summary>Updates: the seq of the message they change.</summary>
+    public long Target { get; init; }
+
+    /// <summary>Messages: how many updates the entry has had (of two copies of one seq, the higher is current).</summary>
+    public int Version { get; init; }
+
     /// <summary>Presence: <c>join</c> or <c>leave</c>.</summary>
     public string? Change { get; init; }
 
@@ -49,6 +60,7 @@ public sealed record RoomEvent(
     public ReadOnlyMemory<byte> V1 => _v1 ??= Kind switch
     {
         RoomEventKind.Message => V1Frames.Message(Room, Epoch!, Seq, Body.Span),
+        RoomEventKind.Update => V1Frames.Update(Room, Epoch!, Seq, Body.Span),
         RoomEventKind.Presence => V1Frames.PresenceChange(Change ?? "join", Body.Span),
         RoomEventKind.Typing => V1Frames.Typing(Body.Span),
         RoomEventKind.Reset => Body.ToArray(),

@@ -34,7 +34,7 @@ public sealed partial class RoomFeed(
                     await ResetAsync(room, e);
                     continue;
                 }
-                if (e.Kind == RoomEventKind.Message)
+                if (e.IsLogged)
                 {
                     await FillGapAsync(room, e);
                     if (e.Epoch != room.Feed.Epoch || e.Seq > room.Feed.Seq)
@@ -200,7 +200,7 @@ public sealed partial class RoomFeed(
     // A message's delivery is a span of its trace, parented by the publish span on the sender's replica.
     private void Deliver(Room room, RoomEvent e)
     {
-        using var process = e.Kind == RoomEventKind.Message && ActivityContext.TryParse(e.TraceParent, null, out var parent)
+        using var process = e.IsLogged && ActivityContext.TryParse(e.TraceParent, null, out var parent)
             ? RoomTelemetry.Source.StartActivity($"process {room.Name}", ActivityKind.Consumer, parent)
             : null;
         var recipients = room.Deliver(e);

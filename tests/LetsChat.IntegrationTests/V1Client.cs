@@ -20,6 +20,9 @@ public sealed class V1Client : IAsyncDisposable
 
     public string Replica { get; private set; } = "";
 
+    /// <summary>Who the server says this socket is (the welcome's user id).</summary>
+    public string UserId => Welcome.GetProperty("user").GetProperty("id").GetString()!;
+
     /// <summary>The first frame the server sent.</summary>
     public JsonElement Welcome { get; private set; }
 
@@ -133,6 +136,41 @@ public sealed class V1Client : IAsyncDisposable
     public async Task<long> SendAndAckAsync(string text, string id, CancellationToken ct)
     {
         await SendAsync(text, id, ct);
+        return await AckAsync(id, ct);
+    }
+
+    /// <summary>Sends a frame with an id (an edit, a reply…) and waits for its ack; returns its seq.</summary>
+    public async Task<long> SendAndAckAsync(object frame, string id, CancellationToken ct)
+    {
+        await SendFrameAsync(frame, ct);
+        return await AckAsync(id, ct);
+    }
+
+    /// <summary>Sends a frame with an id and returns the error it gets (fails on an ack).</summary>
+    public async Task<JsonElement> SendAndErrorAsync(object frame, string id, CancellationToken ct)
+    {
+        await SendFrameAsync(frame, ct);
+        var skipped = new List<JsonElement>();
+        while (true)
+        {
+            var reply = await ReceiveAsync(ct);
+            var type = reply.GetProperty("type").GetString();
+            if (type is "ack" or "error" && reply.TryGetProperty("id", out var replyId) && replyId.GetString() == id)
+            {
+                foreach (var other in skipped)
+                {
+                    _pending.Enqueue(other);
+                }
+                Assert.True(type == "error", $"{id} was acked: {reply}");
+                return reply;
+            }
+            skipped.Add(reply);
+        }
+    }
+
+    /// <summary>Waits for the ack of <paramref name="id"/>; returns its seq. Frames that come first stay for later receives.</summary>
+    public async Task<long> AckAsync(string id, CancellationToken ct)
+    {
         var skipped = new List<JsonElement>();
         while (true)
         {
@@ -146,7 +184,7 @@ public sealed class V1Client : IAsyncDisposable
                 }
                 return frame.GetProperty("seq").GetInt64();
             }
-            Assert.NotEqual("error", type);
+            Assert.True(type != "error", $"waiting for the ack of {id}: {frame}");
             skipped.Add(frame);
         }
     }

@@ -28,6 +28,9 @@ internal sealed class FakeBroker : IRoomBroker
     public Task<PublishResult> PublishAsync(string room, OutgoingMessage message, CancellationToken cancellationToken) =>
         throw new NotSupportedException("LocalRooms never publishes; tests hand events to subscribers with DeliverAsync.");
 
+    public Task<PublishResult> UpdateAsync(string room, OutgoingUpdate update, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("LocalRooms never publishes; tests hand events to subscribers with DeliverAsync.");
+
     public Task PublishTypingAsync(string room, ChatUser user, CancellationToken cancellationToken) =>
         DeliverAsync(room, RoomRecords.Read(room, RoomRecords.Typing(user))!);
 

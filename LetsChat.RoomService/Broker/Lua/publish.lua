@@ -1,37 +1,52 @@
--- Appends one chat message to a room's log and publishes it, atomically: a message is never
--- delivered without being in history, nor in history without being delivered.
+-- Appends one event to a room's log and publishes it, atomically: an event is never delivered
+-- without being in history, nor in history without being delivered. The event is a chat message,
+-- or an update of one (edit, delete, reaction): an update takes its own seq, like a message, and
+-- also replaces the message's entry with its new state, so history pages stay one entry per message.
 --
 -- After a crash, any prefix of these writes may be all that comes back: Garnet logs a script's
 -- writes one by one and replays as many as reached its log (bench/script_kill.py shows it;
 -- redis-server replays a script's writes whole or not at all). So each write is ordered to leave a
--- state the next call reads correctly: the dedupe entry goes before the log entry, and a dedupe
--- entry counts only if the log has its seq (or the seq is older than the log keeps).
+-- state the next call reads correctly: the dedupe entry goes before the entry it guards, and a
+-- dedupe entry counts only if its entry is there (or is older than the log keeps); a message's new
+-- state is added before its old one is removed, and readers keep the higher version of the two.
 --
--- KEYS[1] letschat:{room}:seq    INCR counter: the last seq handed out
--- KEYS[2] letschat:{room}:log    sorted set: score = seq, member = log entry "<seq> <body>"
--- KEYS[3] letschat:{room}:epoch  string: the id of this incarnation of the room's log
--- KEYS[4] letschat:{room}:ids    sorted set: score = seq, member = "<user id> <client id>" (dedupe)
+-- KEYS[1] letschat:{room}:seq      INCR counter: the last seq handed out
+-- KEYS[2] letschat:{room}:log      sorted set: score = seq, member = message entry "<seq> <body>"
+-- KEYS[3] letschat:{room}:epoch    string: the id of this incarnation of the room's log
+-- KEYS[4] letschat:{room}:ids      sorted set: score = seq, member = "<user id> <client id>" (dedupe)
+-- KEYS[5] letschat:{room}:updates  sorted set: score = seq, member = update entry "<seq> <target> <body>"
 -- ARGV[1] pub/sub channel
 -- ARGV[2] a fresh random epoch, used only if the room has none (new room, or Redis lost it)
 -- ARGV[3] dedupe key "<user id> <client id>", or "" for none (seed clients)
--- ARGV[4] the message body (JSON, opaque here)
+-- ARGV[4] the message body, or the update body (JSON, opaque here)
 -- ARGV[5] how many messages the log keeps
 -- ARGV[6] retention in seconds: an idle room's keys expire after this
 -- ARGV[7] ARGV[8] the newest (epoch, seq) the publishing replica delivered in this room, or "" 0
--- The entry and the published record "m <epoch> <entry>" are defined in Broker/RoomRecords.cs.
--- Returns {epoch, seq, duplicate (0|1)}.
+-- ARGV[9]  a message: ""; an update: the seq of the message it changes (its target)
+-- ARGV[10] a message: the seq it replies to, or ""; an update: the target's entry as the caller read it
+-- ARGV[11] an update: the target's new entry
+-- ARGV[12] an update: "1" when it deletes the target (its earlier updates go too: they hold its text)
+-- The entries and the published records "m <epoch> <entry>", "u <epoch> <update entry>" are
+-- defined in Broker/RoomRecords.cs.
+-- Returns {epoch, seq, duplicate (0|1), refusal}: refusal is "" (stored or duplicate), "not_found"
+-- (the target or the message replied to is not in the log) or "conflict" (the target changed since
+-- the caller read it: read it again).
 
+local update = ARGV[9] ~= ''
 local epoch = redis.call('GET', KEYS[3])
 if not epoch then
+  if update or ARGV[10] ~= '' then
+    return {'', 0, 0, 'not_found'}
+  end
   -- A new incarnation: whatever is left of an old one must not mix with it.
   epoch = ARGV[2]
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[4], KEYS[5])
   redis.call('SET', KEYS[3], epoch)
 end
 
 -- The log went backwards (Redis came back without its last writes): clients have seen seqs the
 -- counter is about to hand out again. Rather than reuse one, start a new epoch over the kept log.
--- Every replica hears "r <epoch> <seq>" before the first message of the new epoch.
+-- Every replica hears "r <epoch> <seq>" before the first event of the new epoch.
 local kept = tonumber(redis.call('GET', KEYS[1]) or '0')
 if ARGV[7] == epoch and kept < tonumber(ARGV[8]) then
   epoch = ARGV[2]
@@ -42,28 +57,68 @@ end
 if ARGV[3] ~= '' then
   local existing = redis.call('ZSCORE', KEYS[4], ARGV[3])
   if existing then
-    local stored = redis.call('ZRANGEBYSCORE', KEYS[2], existing, existing, 'LIMIT', 0, 1)[1]
+    local stored = redis.call('ZRANGEBYSCORE', update and KEYS[5] or KEYS[2], existing, existing, 'LIMIT', 0, 1)[1]
     local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')[2]
     if stored or (oldest and tonumber(existing) < tonumber(oldest)) then
-      return {epoch, tonumber(existing), 1}
+      return {epoch, tonumber(existing), 1, ''}
     end
-    -- The dedupe entry outlived its log entry (a crash cut this script short): store it again.
+    -- The dedupe entry outlived its entry (a crash cut this script short): store it again.
   end
 end
 
-local seq = redis.call('INCR', KEYS[1])
-local entry = seq .. ' ' .. ARGV[4]
-local keep = tonumber(ARGV[5])
+local target = ARGV[9]
+if update then
+  local current = redis.call('ZRANGEBYSCORE', KEYS[2], target, target)
+  if #current == 0 then
+    return {epoch, 0, 0, 'not_found'}
+  end
+  local read = false
+  for i = 1, #current do
+    if current[i] == ARGV[10] then read = true end
+  end
+  if not read then
+    return {epoch, 0, 0, 'conflict'}
+  end
+elseif ARGV[10] ~= '' and redis.call('ZCOUNT', KEYS[2], ARGV[10], ARGV[10]) == 0 then
+  return {epoch, 0, 0, 'not_found'}
+end
 
+local seq = redis.call('INCR', KEYS[1])
+local keep = tonumber(ARGV[5])
 if ARGV[3] ~= '' then
   redis.call('ZADD', KEYS[4], seq, ARGV[3])
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', seq - keep)
 end
-redis.call('ZADD', KEYS[2], seq, entry)
-redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(keep + 1))
-for i = 1, 4 do
+
+local record
+if update then
+  if ARGV[12] == '1' then
+    for _, earlier in ipairs(redis.call('ZRANGEBYSCORE', KEYS[5], '(' .. target, '+inf')) do
+      if string.match(earlier, '^%d+ (%d+) ') == target then
+        redis.call('ZREM', KEYS[5], earlier)
+      end
+    end
+  end
+  local entry = seq .. ' ' .. target .. ' ' .. ARGV[4]
+  redis.call('ZADD', KEYS[5], seq, entry)
+  redis.call('ZADD', KEYS[2], target, ARGV[11])
+  for _, old in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], target, target)) do
+    if old ~= ARGV[11] then redis.call('ZREM', KEYS[2], old) end
+  end
+  record = 'u ' .. epoch .. ' ' .. entry
+else
+  local entry = seq .. ' ' .. ARGV[4]
+  redis.call('ZADD', KEYS[2], seq, entry)
+  if redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(keep + 1)) > 0 and redis.call('EXISTS', KEYS[5]) == 1 then
+    -- Updates of messages the log no longer keeps go with them.
+    local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')[2]
+    redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. oldest)
+  end
+  record = 'm ' .. epoch .. ' ' .. entry
+end
+for i = 1, 5 do
   redis.call('EXPIRE', KEYS[i], ARGV[6])
 end
 
-redis.call('PUBLISH', ARGV[1], 'm ' .. epoch .. ' ' .. entry)
-return {epoch, seq, 0}
+redis.call('PUBLISH', ARGV[1], record)
+return {epoch, seq, 0, ''}

@@ -1,8 +1,11 @@
 -- Reads a room's log, with the epoch and bounds the reader needs to tell whether it missed anything.
 --
--- KEYS[1] letschat:{room}:seq, KEYS[2] letschat:{room}:log, KEYS[3] letschat:{room}:epoch, KEYS[4] letschat:{room}:ids
--- ARGV[1] mode: "latest" (the last ARGV[3]), "after" (seq > ARGV[2], at most ARGV[3]),
---               "before" (the last ARGV[3] with seq < ARGV[2])
+-- KEYS[1] letschat:{room}:seq, KEYS[2] letschat:{room}:log, KEYS[3] letschat:{room}:epoch,
+-- KEYS[4] letschat:{room}:ids, KEYS[5] letschat:{room}:updates
+-- ARGV[1] mode: "latest" (the last ARGV[3] messages), "before" (the last ARGV[3] messages with
+--               seq < ARGV[2]): pages of messages, each as it is now (updates folded in);
+--               "after" (every event with seq > ARGV[2], messages and updates in seq order, at
+--               most ARGV[3]): what a client or replica that stopped at ARGV[2] missed
 -- ARGV[2] seq bound (ignored for "latest")
 -- ARGV[3] limit
 -- ARGV[4] a fresh random epoch to create the room's log with when it has none, or "" to only read
@@ -11,7 +14,8 @@
 --         epoch and the room's channel: a log behind that seq went backwards, and takes the
 --         fresh epoch and announces it, as publish.lua does
 -- Returns {epoch or "", last seq, first seq kept (last + 1 when empty), more (0|1), entry...}
--- log entries "<seq> <body>" (Broker/RoomRecords.cs) in ascending seq order.
+-- in ascending seq order: message entries "<seq> <body>", and in "after" mode update entries
+-- marked "u <seq> <target> <body>" (Broker/RoomRecords.cs).
 
 local epoch = redis.call('GET', KEYS[3])
 if not epoch then
@@ -19,7 +23,7 @@ if not epoch then
     return {'', 0, 1, 0}
   end
   epoch = ARGV[4]
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[4], KEYS[5])
   redis.call('SET', KEYS[3], epoch, 'EX', ARGV[5])
 end
 
@@ -42,8 +46,24 @@ if mode == 'latest' then
   frames = redis.call('ZRANGE', KEYS[2], -limit, -1)
   if redis.call('ZCARD', KEYS[2]) > limit then more = 1 end
 elseif mode == 'after' then
-  frames = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. bound, '+inf', 'LIMIT', 0, limit)
-  if #frames == limit and redis.call('ZCOUNT', KEYS[2], '(' .. bound, '+inf') > limit then more = 1 end
+  -- The two sets merged by seq, cut at the limit. A message's entry already has the updates
+  -- after it folded in; they come too, and applying one again changes nothing.
+  local messages = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. bound, '+inf', 'WITHSCORES', 'LIMIT', 0, limit)
+  local updates = redis.call('ZRANGEBYSCORE', KEYS[5], '(' .. bound, '+inf', 'WITHSCORES', 'LIMIT', 0, limit)
+  frames = {}
+  local m, u = 1, 1
+  while #frames < limit and (m <= #messages or u <= #updates) do
+    if u > #updates or (m <= #messages and tonumber(messages[m + 1]) <= tonumber(updates[u + 1])) then
+      frames[#frames + 1] = messages[m]
+      m = m + 2
+    else
+      frames[#frames + 1] = 'u ' .. updates[u]
+      u = u + 2
+    end
+  end
+  if limit > 0 and #frames == limit and redis.call('ZCOUNT', KEYS[2], '(' .. bound, '+inf') + redis.call('ZCOUNT', KEYS[5], '(' .. bound, '+inf') > limit then
+    more = 1
+  end
 else
   local newest_first = redis.call('ZREVRANGEBYSCORE', KEYS[2], '(' .. bound, '-inf', 'LIMIT', 0, limit + 1)
   if #newest_first > limit then

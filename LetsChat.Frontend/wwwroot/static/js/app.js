@@ -1,10 +1,10 @@
 // The room page: wires the socket, the store and the view.
-import { historyFrame, newClientId, sendFrame, typingFrame } from './protocol.js';
+import { deleteFrame, editFrame, historyFrame, newClientId, reactFrame, REACTIONS, sendFrame, typingFrame } from './protocol.js';
 import { roomError, roomFromPath } from './rooms.js';
 import { currentUser } from './session.js';
 import { ChatSocket } from './socket.js';
 import { RoomStore } from './store.js';
-import { view } from './view.js';
+import { mentionsMe, view } from './view.js';
 
 const RETRY_UNAVAILABLE_MS = 2000;
 
@@ -34,11 +34,50 @@ function start(room) {
     onFrame: (frame) => handlers[frame.type]?.(frame),
   });
 
+  let jumpTarget = null; // a message a quote asked for, while older pages load
+  let unread = 0;
+  let firstUnread = null;
+
   const resendPending = () => {
     for (const pending of store.pending.values()) {
-      if (!pending.failed) socket.send(sendFrame(pending.id, pending.text));
+      if (!pending.failed) socket.send(sendFrame(pending.id, pending.text, pending.replyTo));
     }
   };
+
+  // Loads older pages until the message is on the page, then shows it.
+  const jumpTo = (seq) => {
+    if (view.revealMessage(seq)) {
+      jumpTarget = null;
+    } else if (store.moreBefore && store.oldestSeq !== null && seq < store.oldestSeq) {
+      jumpTarget = seq;
+      if (!loadingOlder) loadingOlder = socket.send(historyFrame(store.oldestSeq, 100));
+    } else {
+      jumpTarget = null;
+      view.showError('That message is no longer in the history.');
+    }
+  };
+
+  // While the tab is hidden: count what arrives, and tell the reader when they are mentioned.
+  const noteUnread = (message) => {
+    if (!document.hidden || store.isMine(message)) return;
+    unread += 1;
+    firstUnread ??= message.seq;
+    view.showUnread(room, unread);
+    if (mentionsMe(message, store.me) && 'Notification' in window && Notification.permission === 'granted') {
+      new Notification(`${message.user.name} mentioned you in ${room}`, { body: message.text.slice(0, 120), tag: `${room}-${message.seq}` });
+    }
+  };
+  document.addEventListener('visibilitychange', () => {
+    if (document.hidden) return;
+    if (firstUnread !== null) view.showDivider(firstUnread);
+    unread = 0;
+    firstUnread = null;
+    view.showUnread(room, 0);
+  });
+  // Notifications are asked for only after the reader did something on the page, never on load.
+  document.addEventListener('click', () => {
+    if ('Notification' in window && Notification.permission === 'default') Notification.requestPermission();
+  }, { once: true });
 
   const handlers = {
     welcome(frame) {
@@ -56,6 +95,7 @@ function start(room) {
         store.prepend(frame);
         loadingOlder = false;
         view.renderMessages(store, { keepScroll: true });
+        if (jumpTarget !== null) jumpTo(jumpTarget);
       }
     },
     reset(frame) {
@@ -64,7 +104,14 @@ function start(room) {
       resendPending();
     },
     message(frame) {
-      if (store.add(frame)) view.appendMessage(store, frame);
+      if (store.add(frame)) {
+        view.appendMessage(store, frame);
+        noteUnread(frame);
+      }
+    },
+    update(frame) {
+      const message = store.update(frame);
+      if (message) view.replaceMessage(store, message);
     },
     ack(frame) {
       if (store.acked(frame.id)) view.renderPending(store);
@@ -72,7 +119,7 @@ function start(room) {
     error(frame) {
       const pending = frame.id && store.pending.get(frame.id);
       if (pending && frame.code === 'unavailable') {
-        setTimeout(() => socket.send(sendFrame(pending.id, pending.text)), RETRY_UNAVAILABLE_MS);
+        setTimeout(() => socket.send(sendFrame(pending.id, pending.text, pending.replyTo)), RETRY_UNAVAILABLE_MS);
       } else if (pending) {
         pending.failed = true;
         view.renderPending(store);
@@ -95,16 +142,33 @@ function start(room) {
   view.showRoom(room);
   view.bindComposer({
     maxChars: () => store.limits.maxMessageChars,
-    onSend(text) {
+    onSend(text, replyTo) {
       const id = newClientId();
-      store.addPending(id, text);
+      store.addPending(id, text, replyTo);
       view.renderPending(store);
-      socket.send(sendFrame(id, text)); // if closed, it goes out after the reconnect
+      socket.send(sendFrame(id, text, replyTo)); // if closed, it goes out after the reconnect
+    },
+    onEdit(message, text) {
+      if (text !== message.text) socket.send(editFrame(newClientId(), message.seq, text));
+    },
+    onEditLast() {
+      const last = store.lastOwnMessage();
+      if (last) view.composeEdit(last);
     },
     onTyping() {
       const now = Date.now();
       if (now - lastTypingSent >= store.limits.typingIntervalMs && socket.send(typingFrame())) lastTypingSent = now;
     },
+  });
+  view.bindActions({
+    palette: REACTIONS,
+    react: (message, emoji, on) => socket.send(reactFrame(newClientId(), message.seq, emoji, on)),
+    reply: (message) => view.composeReply(message),
+    edit: (message) => view.composeEdit(message),
+    delete: (message) => {
+      if (window.confirm('Delete this message for everyone?')) socket.send(deleteFrame(newClientId(), message.seq));
+    },
+    jumpTo,
   });
   view.onLoadOlder(() => {
     if (loadingOlder || store.oldestSeq === null) return;

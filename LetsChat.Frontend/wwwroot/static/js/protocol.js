@@ -2,7 +2,15 @@
 // what it receives.
 export const SUBPROTOCOL = 'letschat.v1';
 
-export const sendFrame = (id, text) => JSON.stringify({ type: 'send', id, text });
+export const sendFrame = (id, text, replyTo = null) =>
+  JSON.stringify(replyTo ? { type: 'send', id, text, replyTo } : { type: 'send', id, text });
+export const editFrame = (id, seq, text) => JSON.stringify({ type: 'edit', id, seq, text });
+export const deleteFrame = (id, seq) => JSON.stringify({ type: 'delete', id, seq });
+// Says what we want (on or off), so a retry cannot undo it.
+export const reactFrame = (id, seq, emoji, on) => JSON.stringify({ type: 'react', id, seq, emoji, on });
+
+// The palette under each message; the server takes any single emoji.
+export const REACTIONS = ['👍', '❤️', '😂', '🎉', '😮', '😢'];
 export const historyFrame = (before, limit = 50) => JSON.stringify({ type: 'history', before, limit });
 export const typingFrame = () => JSON.stringify({ type: 'typing' });
 

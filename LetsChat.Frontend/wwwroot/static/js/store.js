@@ -5,8 +5,8 @@ const TYPING_SHOWN_MS = 3000;
 export class RoomStore {
   me = null;
   epoch = null;
-  joinedAtSeq = 0; // the room's newest seq when we joined: where to resume from before any message
-  messages = []; // ascending seq, no duplicates
+  seen = 0; // the newest seq of this epoch we have applied (a message, an update, or the join point)
+  messages = []; // ascending seq, no duplicates, each as it is now (updates applied)
   moreBefore = false;
   pending = new Map(); // client id -> { id, text, failed }
   members = new Map(); // user id -> user
@@ -14,14 +14,14 @@ export class RoomStore {
   limits = { maxMessageChars: 4000, typingIntervalMs: 2000 };
 
   get lastSeq() {
-    return this.messages.length ? this.messages[this.messages.length - 1].seq : this.joinedAtSeq;
+    return this.seen;
   }
 
   get oldestSeq() {
     return this.messages.length ? this.messages[0].seq : null;
   }
 
-  // Where to resume from after a disconnect: the last message seen (or the join point).
+  // Where to resume from after a disconnect: the last event seen (or the join point).
   resumePoint() {
     return this.epoch ? { epoch: this.epoch, after: this.lastSeq } : null;
   }
@@ -29,15 +29,16 @@ export class RoomStore {
   welcome(frame) {
     this.me = frame.user;
     this.limits = { ...this.limits, ...frame.limits };
-    if (this.epoch !== frame.epoch) this.joinedAtSeq = frame.seq;
+    if (this.epoch !== frame.epoch) this.seen = frame.seq;
     this.epoch = frame.epoch;
   }
 
   // The join's history or a reset: what we show becomes exactly this.
   replace(frame) {
-    if (frame.epoch !== this.epoch) this.joinedAtSeq = 0;
+    if (frame.epoch !== this.epoch) this.seen = 0;
     this.epoch = frame.epoch;
     this.messages = [...frame.messages];
+    this.seen = Math.max(this.seen, this.messages.at(-1)?.seq ?? 0);
     this.moreBefore = frame.more;
     for (const message of this.messages) this.#settle(message);
   }
@@ -56,17 +57,38 @@ export class RoomStore {
     if (message.epoch !== this.epoch) {
       this.epoch = message.epoch;
       this.messages = [];
-      this.joinedAtSeq = 0;
+      this.seen = 0;
     }
-    if (message.seq <= this.lastSeq) return false;
+    if (message.seq <= this.seen) return false;
+    this.seen = message.seq;
     this.messages.push(message);
     this.typing.delete(message.user.id);
     this.#settle(message);
     return true;
   }
 
-  addPending(id, text) {
-    this.pending.set(id, { id, text, failed: false });
+  // An edit, delete or reaction: the target becomes the state it carries. Returns the target as
+  // it is now, or null when we do not have it (loading it later brings its current state).
+  update(frame) {
+    if (frame.epoch !== this.epoch || frame.seq <= this.seen) return null;
+    this.seen = frame.seq;
+    const index = this.messages.findIndex((m) => m.seq === frame.target);
+    if (index < 0) return null;
+    this.messages[index] = { ...frame.message, type: 'message', room: frame.room, epoch: frame.epoch, seq: frame.target };
+    return this.messages[index];
+  }
+
+  find(seq) {
+    return this.messages.find((m) => m.seq === seq) ?? null;
+  }
+
+  // The last message of ours that can still be edited (for the ↑ key).
+  lastOwnMessage() {
+    return this.messages.findLast((m) => this.isMine(m) && !m.deleted) ?? null;
+  }
+
+  addPending(id, text, replyTo = null) {
+    this.pending.set(id, { id, text, replyTo, failed: false });
   }
 
   acked(id) {

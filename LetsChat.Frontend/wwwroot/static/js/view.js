@@ -11,13 +11,112 @@ const loadOlder = $('load-older');
 const STATES = { connecting: 'connecting…', reconnecting: 'reconnecting…', open: 'connected', offline: 'offline' };
 const GROUP_GAP_MS = 5 * 60 * 1000;
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const composingBar = $('composing');
+let composing = null; // { mode: 'edit' | 'reply', message } while the composer is not a plain send
 
-function messageItem(message, previous, mine) {
+function showComposing(text) {
+  composingBar.textContent = text;
+  composingBar.hidden = !text;
+}
+
+function stopComposing() {
+  const wasEditing = composing?.mode === 'edit';
+  composing = null;
+  showComposing('');
+  if (wasEditing) input.value = '';
+}
+
+const LINK = /\bhttps?:\/\/[^\s<>"]+/g;
+const EXCERPT_CHARS = 80;
+let actions = null; // what the message buttons do (bindActions)
+
+// http(s) links become anchors (built with the DOM, never as HTML); any other scheme stays text.
+// A mention of the reader (@name) is marked.
+function richText(text, me) {
+  const fragment = document.createDocumentFragment();
+  let at = 0;
+  for (const match of text.matchAll(LINK)) {
+    const url = match[0].replace(/[.,;:!?)\]]+$/, '');
+    fragment.append(...mentions(text.slice(at, match.index), me));
+    const link = document.createElement('a');
+    link.href = url;
+    link.textContent = url;
+    link.target = '_blank';
+    link.rel = 'noopener noreferrer';
+    fragment.append(link);
+    at = match.index + url.length;
+  }
+  fragment.append(...mentions(text.slice(at), me));
+  return fragment;
+}
+
+function mentions(text, me) {
+  const tag = me ? `@${me.name}` : null;
+  const index = tag ? text.toLowerCase().indexOf(tag.toLowerCase()) : -1;
+  if (index < 0) return text ? [text] : [];
+  const mark = document.createElement('mark');
+  mark.className = 'mention';
+  mark.textContent = text.slice(index, index + tag.length);
+  return [text.slice(0, index), mark, ...mentions(text.slice(index + tag.length), me)].filter((p) => p !== '');
+}
+
+export const mentionsMe = (message, me) =>
+  Boolean(me && !message.deleted && message.text.toLowerCase().includes(`@${me.name.toLowerCase()}`));
+
+const excerpt = (text) => (text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}…` : text);
+
+function quoteText(original) {
+  if (!original) return '↩ an earlier message';
+  return `↩ ${original.user.name}: ${original.deleted ? 'message deleted' : excerpt(original.text.replace(/\s+/g, ' '))}`;
+}
+
+function button(className, label, text, onClick) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = className;
+  b.textContent = text;
+  b.setAttribute('aria-label', label);
+  b.title = label;
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+function reactionsRow(message, store) {
+  const row = document.createElement('div');
+  row.className = 'reactions';
+  for (const { emoji, users } of message.reactions ?? []) {
+    const mine = users.some((u) => store.me && u.id === store.me.id);
+    const names = users.map((u) => u.name).join(', ');
+    const b = button('reaction', `${emoji} ${users.length}: ${names}`, `${emoji} ${users.length}`,
+      () => actions?.react(message, emoji, !mine));
+    b.setAttribute('aria-pressed', String(mine));
+    row.append(b);
+  }
+  return row;
+}
+
+function actionsBar(message, mine) {
+  const bar = document.createElement('div');
+  bar.className = 'actions';
+  for (const emoji of actions?.palette ?? []) {
+    bar.append(button('react', `React with ${emoji}`, emoji, () => actions.react(message, emoji, true)));
+  }
+  bar.append(button('reply', 'Reply', 'Reply', () => actions.reply(message)));
+  if (mine) {
+    bar.append(button('edit', 'Edit', 'Edit', () => actions.edit(message)));
+    bar.append(button('delete', 'Delete', 'Delete', () => actions.delete(message)));
+  }
+  return bar;
+}
+
+function messageItem(message, previous, mine, store) {
   const item = document.createElement('li');
   item.dataset.seq = message.seq ?? '';
   if (message.id) item.dataset.id = message.id;
   if (mine) item.classList.add('mine');
-  const grouped = previous && previous.user.id === message.user.id && message.ts - previous.ts < GROUP_GAP_MS;
+  if (message.deleted) item.classList.add('deleted');
+  if (!mine && store && mentionsMe(message, store.me)) item.classList.add('mentions-me');
+  const grouped = previous && previous.user.id === message.user.id && message.ts - previous.ts < GROUP_GAP_MS && !message.replyTo;
   if (!grouped) {
     item.classList.add('first');
     const meta = document.createElement('div');
@@ -32,10 +131,34 @@ function messageItem(message, previous, mine) {
     meta.append(sender, time);
     item.append(meta);
   }
+  if (message.replyTo && !message.deleted) {
+    const quote = button('quote', 'Show the message this replies to', quoteText(store?.find(message.replyTo)),
+      () => actions?.jumpTo(message.replyTo));
+    quote.dataset.replyTo = message.replyTo;
+    item.append(quote);
+  }
   const text = document.createElement('p');
   text.className = 'text';
-  text.textContent = message.text;
+  if (message.deleted) {
+    text.textContent = 'message deleted';
+  } else {
+    text.append(richText(message.text, store?.me));
+    if (message.edited) {
+      const edited = document.createElement('span');
+      edited.className = 'edited';
+      edited.textContent = ' (edited)';
+      text.append(edited);
+    }
+  }
   item.append(text);
+  if (message.seq && !message.deleted && store) {
+    if (message.reactions?.length) item.append(reactionsRow(message, store));
+    item.append(actionsBar(message, mine));
+    // A long press (phones) shows the buttons that hover shows on a desktop.
+    let press = null;
+    item.addEventListener('touchstart', () => { press = setTimeout(() => item.classList.add('show-actions'), 500); }, { passive: true });
+    item.addEventListener('touchend', () => clearTimeout(press));
+  }
   return item;
 }
 
@@ -52,7 +175,7 @@ export const view = {
   // Re-renders every message (join, reset, older page) then the pending ones.
   renderMessages(store, { keepScroll = false } = {}) {
     const fromBottom = log.scrollHeight - log.scrollTop;
-    const items = store.messages.map((m, i) => messageItem(m, store.messages[i - 1], store.isMine(m)));
+    const items = store.messages.map((m, i) => messageItem(m, store.messages[i - 1], store.isMine(m), store));
     log.replaceChildren(...items, ...this.pendingItems(store));
     loadOlder.hidden = !store.moreBefore;
     log.scrollTop = keepScroll ? log.scrollHeight - fromBottom : log.scrollHeight;
@@ -72,7 +195,7 @@ export const view = {
     const stick = nearBottom();
     log.querySelectorAll('li[data-pending]').forEach((li) => li.remove());
     const previous = store.messages[store.messages.length - 2];
-    log.append(messageItem(message, previous, store.isMine(message)), ...this.pendingItems(store));
+    log.append(messageItem(message, previous, store.isMine(message), store), ...this.pendingItems(store));
     if (stick || store.isMine(message)) log.scrollTop = log.scrollHeight;
     if (!store.isMine(message)) {
       const line = document.createElement('p');
@@ -80,6 +203,62 @@ export const view = {
       announcer.append(line);
       while (announcer.childElementCount > 5) announcer.firstElementChild.remove();
     }
+  },
+
+  // A message changed (edit, delete, reaction): its item, and the quotes of it, are redrawn in place.
+  replaceMessage(store, message) {
+    const old = log.querySelector(`li[data-seq="${message.seq}"]`);
+    if (old) {
+      const index = store.messages.indexOf(message);
+      old.replaceWith(messageItem(message, store.messages[index - 1], store.isMine(message), store));
+    }
+    for (const quote of log.querySelectorAll(`.quote[data-reply-to="${message.seq}"]`)) quote.textContent = quoteText(message);
+  },
+
+  // Scrolls to a message and flashes it; false when it is not on the page.
+  revealMessage(seq) {
+    const item = log.querySelector(`li[data-seq="${seq}"]`);
+    if (!item) return false;
+    item.scrollIntoView({ block: 'center' });
+    item.classList.remove('flash');
+    void item.offsetWidth; // restart the animation
+    item.classList.add('flash');
+    return true;
+  },
+
+  // The tab's title counts what arrived while it was hidden.
+  showUnread(room, count) {
+    document.title = count > 0 ? `(${count}) ${room} · LetsChat` : `${room} · LetsChat`;
+  },
+
+  // A "New messages" line before the first message that arrived while the tab was hidden.
+  showDivider(seq) {
+    log.querySelector('li.divider')?.remove();
+    const first = log.querySelector(`li[data-seq="${seq}"]`);
+    if (!first) return;
+    const divider = document.createElement('li');
+    divider.className = 'divider';
+    divider.setAttribute('role', 'separator');
+    divider.textContent = 'New messages';
+    first.before(divider);
+  },
+
+  bindActions(handlers) {
+    actions = handlers;
+  },
+
+  // The composer edits a message or replies to one until sent or Esc.
+  composeEdit(message) {
+    composing = { mode: 'edit', message };
+    input.value = message.text;
+    showComposing(`Editing your message · Esc to cancel`);
+    input.focus();
+  },
+
+  composeReply(message) {
+    composing = { mode: 'reply', message };
+    showComposing(`Replying to ${message.user.name}: ${excerpt(message.text)} · Esc to cancel`);
+    input.focus();
   },
 
   renderPending(store) {
@@ -125,7 +304,7 @@ export const view = {
   },
 
   // Enter sends, Shift+Enter adds a line; the counter appears near the limit.
-  bindComposer({ maxChars, onSend, onTyping }) {
+  bindComposer({ maxChars, onSend, onEdit, onEditLast, onTyping }) {
     const update = () => {
       const length = input.value.length;
       counter.textContent = length > maxChars() - 500 ? `${length} / ${maxChars()}` : '';
@@ -137,7 +316,10 @@ export const view = {
     const submit = () => {
       const text = input.value;
       if (text.trim() === '' || text.length > maxChars()) return;
-      onSend(text);
+      const was = composing;
+      stopComposing();
+      if (was?.mode === 'edit') onEdit(was.message, text);
+      else onSend(text, was?.mode === 'reply' ? was.message.seq : null);
       input.value = '';
       update();
       input.focus();
@@ -150,6 +332,14 @@ export const view = {
       if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         submit();
+      } else if (event.key === 'Escape' && composing) {
+        event.preventDefault();
+        stopComposing();
+        update();
+      } else if (event.key === 'ArrowUp' && input.value === '' && !composing) {
+        event.preventDefault();
+        onEditLast();
+        update();
       }
     });
     input.addEventListener('input', () => {

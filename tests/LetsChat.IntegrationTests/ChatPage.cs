@@ -43,6 +43,10 @@ public static class ChatPage
         page.Request += (_, r) => Note($"→ {r.Method} {r.Url}");
         page.RequestFinished += (_, r) => Note($"✓ {r.Url}");
         page.RequestFailed += (_, r) => Note($"✗ {r.Url} {r.Failure}");
+        page.Response += (_, r) =>
+        {
+            if (r.Status >= 300) Note($"{r.Status} {r.Url}");
+        };
         page.Console += (_, m) => Note($"console {m.Type}: {m.Text}");
         page.WebSocket += (_, ws) =>
         {

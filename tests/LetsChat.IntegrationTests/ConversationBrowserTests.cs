@@ -148,6 +148,53 @@ public sealed class ConversationBrowserTests(ServerRedisApp app, BrowserFixture 
     }
 
     [Fact]
+    public async Task TypingAnAtOffersThePeopleHereAndTabPicksOne()
+    {
+        var room = NewRoom();
+        await JoinAsync("Ana", room);
+        var bea = await JoinAsync("Bea", room);
+        var ben = await JoinAsync("Ben", room);
+        await Expect(ben.Locator("#member-list li")).ToHaveCountAsync(3);
+        var input = ben.Locator("#chat-message-input");
+
+        await input.PressSequentiallyAsync("hi @");
+        await Expect(ben.Locator("#mention-list [role=option]")).ToHaveTextAsync(["Ana", "Bea"]); // not Ben himself
+        await input.PressSequentiallyAsync("b");
+        await Expect(ben.Locator("#mention-list [role=option]")).ToHaveTextAsync(["Bea"]);
+        await Expect(input).ToHaveAttributeAsync("aria-activedescendant", "mention-0");
+        await input.PressAsync("Tab");
+        await Expect(input).ToHaveValueAsync("hi @Bea ");
+        await Expect(ben.Locator("#mention-list")).ToBeHiddenAsync();
+
+        await input.PressSequentiallyAsync("look");
+        await input.PressAsync("Enter");
+        await Expect(bea.Locator("#chat-log li.mentions-me mark.mention")).ToHaveTextAsync("@Bea");
+    }
+
+    [Fact]
+    public async Task AQuoteOfAMessageThatIsNotLoadedLoadsOlderHistoryUntilItShowsIt()
+    {
+        var room = NewRoom();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using (var writer = await V1Client.ConnectAsync(app, room, cts.Token))
+        {
+            var original = await writer.SendAndAckAsync("the original question", "w0", cts.Token);
+            for (var i = 1; i <= 60; i++)
+            {
+                await writer.SendAndAckAsync($"filler {i}", $"w{i}", cts.Token);
+            }
+            await writer.SendAndAckAsync(new { type = "send", id = "w-reply", text = "the answer", replyTo = original }, "w-reply", cts.Token);
+        }
+        var ana = await JoinAsync("Ana", room);
+        var quote = ana.Locator("#chat-log li", new() { HasText = "the answer" }).Locator(".quote");
+        await Expect(quote).ToHaveTextAsync("↩ an earlier message"); // the join's 50 do not reach back to it
+
+        await quote.ClickAsync();
+        await Expect(ana.Locator("#chat-log li.flash .text")).ToHaveTextAsync("the original question");
+        await Expect(quote).ToHaveTextAsync("↩ anonymous: the original question");
+    }
+
+    [Fact]
     public async Task OnAPhoneTheLongestNameStaysInItsRowAndTheMessagesKeepTheScreen()
     {
         var room = NewRoom();

@@ -16,11 +16,25 @@ if (problem) {
   view.showError(`${problem} Go back and pick another name.`);
   view.showConnection('offline');
   view.disableComposer();
-} else if (!(await currentUser().catch(() => null))) {
+} else if ((await signedIn()) === null) {
   // No name yet: the lobby asks for one, then comes back here.
   window.location.replace(`/chat/?room=${encodeURIComponent(room)}`);
 } else {
   start(room);
+}
+
+// The session's user, or null without one. A failed check is tried again (a few times, then the
+// socket's own upgrade decides): a blip must not send someone back to the lobby.
+async function signedIn() {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await currentUser();
+    } catch {
+      if (attempt >= 4) return undefined;
+      view.showError('Checking who you are…');
+      await new Promise((resolve) => setTimeout(resolve, 500 * (attempt + 1)));
+    }
+  }
 }
 
 function start(room) {
@@ -151,6 +165,7 @@ function start(room) {
     onEdit(message, text) {
       if (text !== message.text) socket.send(editFrame(newClientId(), message.seq, text));
     },
+    mentionable: () => [...new Set([...store.members.values()].filter((u) => u.id !== store.me?.id).map((u) => u.name))],
     onEditLast() {
       const last = store.lastOwnMessage();
       if (last) view.composeEdit(last);

@@ -2,9 +2,13 @@
 // so the lobby can offer it again.
 const NAME_KEY = 'letschat.name';
 
+// Who we are: the user, or null when we have no session (401). Anything else (the network, a
+// 5xx while a replica restarts) throws: that is not a reason to ask for a name again.
 export async function currentUser() {
   const response = await fetch('/api/session', { credentials: 'same-origin' });
-  return response.ok ? response.json() : null;
+  if (response.status === 401) return null;
+  if (!response.ok) throw new Error(`GET /api/session: ${response.status}`);
+  return response.json();
 }
 
 export async function signIn(name) {

@@ -12,6 +12,53 @@ const STATES = { connecting: 'connecting…', reconnecting: 'reconnecting…', o
 const GROUP_GAP_MS = 5 * 60 * 1000;
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const composingBar = $('composing');
+const mentionList = $('mention-list');
+const MENTION_AT_CARET = /(^|\s)@([^\s@]*)$/;
+let mention = null; // { start, options, selected } while the list of people to mention is open
+
+function closeMentions() {
+  mention = null;
+  mentionList.hidden = true;
+  mentionList.replaceChildren();
+  input.removeAttribute('aria-activedescendant');
+}
+
+// "@An" before the caret offers the members whose names start so; Tab or Enter picks one.
+function offerMentions(names) {
+  const before = input.value.slice(0, input.selectionStart);
+  const match = MENTION_AT_CARET.exec(before);
+  const prefix = match?.[2].toLowerCase();
+  const options = match ? names.filter((n) => n.toLowerCase().startsWith(prefix)).slice(0, 5) : [];
+  if (options.length === 0) return closeMentions();
+  mention = { start: before.length - match[2].length - 1, options, selected: 0 };
+  renderMentions();
+}
+
+function renderMentions() {
+  mentionList.replaceChildren(...mention.options.map((name, i) => {
+    const option = document.createElement('li');
+    option.id = `mention-${i}`;
+    option.setAttribute('role', 'option');
+    option.setAttribute('aria-selected', String(i === mention.selected));
+    option.textContent = name;
+    option.addEventListener('mousedown', (event) => {
+      event.preventDefault(); // keep the focus in the box
+      pickMention(i);
+    });
+    return option;
+  }));
+  mentionList.hidden = false;
+  input.setAttribute('aria-activedescendant', `mention-${mention.selected}`);
+}
+
+function pickMention(index) {
+  const name = mention.options[index];
+  const caret = input.selectionStart;
+  input.value = `${input.value.slice(0, mention.start)}@${name} ${input.value.slice(caret)}`;
+  const at = mention.start + name.length + 2;
+  input.setSelectionRange(at, at);
+  closeMentions();
+}
 let composing = null; // { mode: 'edit' | 'reply', message } while the composer is not a plain send
 
 function showComposing(text) {
@@ -134,6 +181,7 @@ function messageItem(message, previous, mine, store) {
   if (message.replyTo && !message.deleted) {
     const quote = button('quote', 'Show the message this replies to', quoteText(store?.find(message.replyTo)),
       () => actions?.jumpTo(message.replyTo));
+    quote.removeAttribute('aria-label'); // its name is the quote it shows; the title says what a click does
     quote.dataset.replyTo = message.replyTo;
     item.append(quote);
   }
@@ -304,7 +352,7 @@ export const view = {
   },
 
   // Enter sends, Shift+Enter adds a line; the counter appears near the limit.
-  bindComposer({ maxChars, onSend, onEdit, onEditLast, onTyping }) {
+  bindComposer({ maxChars, onSend, onEdit, onEditLast, onTyping, mentionable = () => [] }) {
     const update = () => {
       const length = input.value.length;
       counter.textContent = length > maxChars() - 500 ? `${length} / ${maxChars()}` : '';
@@ -329,6 +377,14 @@ export const view = {
       submit();
     });
     input.addEventListener('keydown', (event) => {
+      if (mention && ['ArrowDown', 'ArrowUp', 'Enter', 'Tab', 'Escape'].includes(event.key) && !event.isComposing) {
+        event.preventDefault();
+        if (event.key === 'Escape') return closeMentions();
+        if (event.key === 'Enter' || event.key === 'Tab') return pickMention(mention.selected);
+        const step = event.key === 'ArrowDown' ? 1 : -1;
+        mention.selected = (mention.selected + step + mention.options.length) % mention.options.length;
+        return renderMentions();
+      }
       if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         submit();
@@ -344,8 +400,10 @@ export const view = {
     });
     input.addEventListener('input', () => {
       update();
+      offerMentions(mentionable());
       if (input.value.trim() !== '') onTyping();
     });
+    input.addEventListener('blur', closeMentions);
     input.focus();
   },
 

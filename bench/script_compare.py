@@ -17,42 +17,11 @@ import sys
 import time
 import uuid
 
+from resp import Resp
+
 CALLS = int(os.environ.get("CALLS", "20000"))
 ROUNDS = int(os.environ.get("ROUNDS", "7"))
 BODY = '{"user":{"id":"u_0123456789abcdef","name":"Bench"},"text":"a benchmark message of typical length, about sixty chars","ts":1764633600000}'
-
-
-class Resp:
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.file = self.sock.makefile("rb")
-
-    @staticmethod
-    def encode(*args):
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        return b"".join(out)
-
-    def send(self, *args):
-        self.sock.sendall(self.encode(*args))
-
-    def read(self):
-        line = self.file.readline()
-        kind, rest = line[:1], line[1:-2]
-        if kind == b"$":
-            n = int(rest)
-            return None if n < 0 else self.file.read(n + 2)[:-2]
-        if kind == b"*":
-            return [self.read() for _ in range(int(rest))]
-        if kind == b"-":
-            raise RuntimeError(rest.decode())
-        return rest
-
-    def call(self, *args):
-        self.send(*args)
-        return self.read()
 
 
 def cpu(r):

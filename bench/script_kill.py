@@ -20,6 +20,8 @@ import tempfile
 import threading
 import time
 
+from resp import Resp
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GARNET = os.path.join(ROOT, "LetsChat.Garnet/bin/Release/net10.0/LetsChat.Garnet.dll")
 SCRIPT = """
@@ -57,44 +59,6 @@ def start(kind, port, folder):
             time.sleep(0.05)
     process.kill()
     raise SystemExit(f"script_kill: {kind} did not start")
-
-
-class Resp:
-    """Just enough RESP2 for this: one command, one reply."""
-
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.file = self.sock.makefile("rb")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *_):
-        self.sock.close()
-
-    def call(self, *args):
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        self.sock.sendall(b"".join(out))
-        return self.read()
-
-    def read(self):
-        line = self.file.readline()
-        if not line:
-            raise ConnectionError("closed")
-        kind, rest = line[:1], line[1:-2]
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            return None if n < 0 else self.file.read(n + 2)[:-2]
-        if kind == b"*":
-            return [self.read() for _ in range(int(rest))]
-        if kind == b"-":
-            raise RuntimeError(rest.decode())
-        return rest
 
 
 def writer(port, name, stop):

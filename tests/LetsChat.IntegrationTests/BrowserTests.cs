@@ -9,22 +9,9 @@ namespace LetsChat.IntegrationTests;
 /// context is one person (the tutorial's "a window and an incognito window").
 /// </summary>
 [Collection(ServerRedisCollection.Name)]
-public sealed class BrowserTests(ServerRedisApp app, BrowserFixture browser) : IClassFixture<BrowserFixture>, IAsyncLifetime
+public sealed class BrowserTests(ServerRedisApp app, BrowserFixture browser) : BrowserPeople(app, browser), IClassFixture<BrowserFixture>
 {
     private const string Messages = ChatPage.Messages;
-    private readonly List<IBrowserContext> _contexts = [];
-
-    static BrowserTests() => SetDefaultExpectTimeout(15_000);
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        foreach (var context in _contexts)
-        {
-            await context.CloseAsync();
-        }
-    }
 
     [Fact]
     public async Task TwoWindowsInOneRoomSeeEachOthersMessagesAndAnotherRoomSeesNone()
@@ -178,19 +165,4 @@ public sealed class BrowserTests(ServerRedisApp app, BrowserFixture browser) : I
             Assert.True(new FileInfo(Path.Combine(directory, $"{name}.png")).Length > 5_000, $"{name}.png is missing or empty");
         }
     }
-
-    private static string NewRoom() => $"web-{Guid.NewGuid():N}"[..16];
-
-    private async Task<IBrowserContext> NewContextAsync(int width = 1280, int height = 800)
-    {
-        var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height } });
-        _contexts.Add(context);
-        return context;
-    }
-
-    /// <summary>A new person: the lobby, a name, a room, Enter; back when the room is connected.</summary>
-    private async Task<IPage> JoinAsync(string name, string room, int width = 1280, int height = 800) =>
-        await ChatPage.JoinAsync(await NewContextAsync(width, height), app.Gateway, name, room);
-
-    private static Task SendAsync(IPage page, string text) => ChatPage.SendAsync(page, text);
 }

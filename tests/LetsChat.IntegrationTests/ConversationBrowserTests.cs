@@ -8,22 +8,9 @@ namespace LetsChat.IntegrationTests;
 /// two people in one room, each seen from the other side.
 /// </summary>
 [Collection(ServerRedisCollection.Name)]
-public sealed class ConversationBrowserTests(ServerRedisApp app, BrowserFixture browser) : IClassFixture<BrowserFixture>, IAsyncLifetime
+public sealed class ConversationBrowserTests(ServerRedisApp app, BrowserFixture browser) : BrowserPeople(app, browser), IClassFixture<BrowserFixture>
 {
     private const string Messages = ChatPage.Messages;
-    private readonly List<IBrowserContext> _contexts = [];
-
-    static ConversationBrowserTests() => SetDefaultExpectTimeout(15_000);
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        foreach (var context in _contexts)
-        {
-            await context.CloseAsync();
-        }
-    }
 
     [Fact]
     public async Task AnEditAReactionAReplyAndADeleteAreSeenFromTheOtherSide()
@@ -84,7 +71,7 @@ public sealed class ConversationBrowserTests(ServerRedisApp app, BrowserFixture 
     [Fact]
     public async Task HttpLinksAreClickableAndOtherSchemesStayText()
     {
-        var room = NewRoom();
+        var room = NewRoom("talk");
         var ana = await JoinAsync("Ana", room);
         var ben = await JoinAsync("Ben", room);
 
@@ -101,7 +88,7 @@ public sealed class ConversationBrowserTests(ServerRedisApp app, BrowserFixture 
     [Fact]
     public async Task AHiddenTabCountsNewMessagesInItsTitleAndShowsWhereTheyStartWhenBack()
     {
-        var room = NewRoom();
+        var room = NewRoom("talk");
         var ana = await JoinAsync("Ana", room);
         var ben = await JoinAsync("Ben", room);
         await ChatPage.SendAsync(ana, "before");
@@ -121,7 +108,7 @@ public sealed class ConversationBrowserTests(ServerRedisApp app, BrowserFixture 
     [Fact]
     public async Task AMentionInAHiddenTabNotifiesAndPermissionIsAskedOnlyAfterAClick()
     {
-        var room = NewRoom();
+        var room = NewRoom("talk");
         var ana = await JoinAsync("Ana", room);
         var context = await NewContextAsync();
         // A stand-in Notification that records: Chromium headless shows none.
@@ -150,7 +137,7 @@ public sealed class ConversationBrowserTests(ServerRedisApp app, BrowserFixture 
     [Fact]
     public async Task TypingAnAtOffersThePeopleHereAndTabPicksOne()
     {
-        var room = NewRoom();
+        var room = NewRoom("talk");
         await JoinAsync("Ana", room);
         var bea = await JoinAsync("Bea", room);
         var ben = await JoinAsync("Ben", room);
@@ -174,7 +161,7 @@ public sealed class ConversationBrowserTests(ServerRedisApp app, BrowserFixture 
     [Fact]
     public async Task AQuoteOfAMessageThatIsNotLoadedLoadsOlderHistoryUntilItShowsIt()
     {
-        var room = NewRoom();
+        var room = NewRoom("talk");
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await using (var writer = await V1Client.ConnectAsync(app, room, cts.Token))
         {
@@ -197,7 +184,7 @@ public sealed class ConversationBrowserTests(ServerRedisApp app, BrowserFixture 
     [Fact]
     public async Task OnAPhoneTheLongestNameStaysInItsRowAndTheMessagesKeepTheScreen()
     {
-        var room = NewRoom();
+        var room = NewRoom("talk");
         var longest = new string('W', 32); // DisplayName.MaxLength, in the widest letter
         var ana = await JoinAsync(longest, room, 375, 740);
         await JoinAsync("Ben", room, 375, 740);
@@ -222,16 +209,4 @@ public sealed class ConversationBrowserTests(ServerRedisApp app, BrowserFixture 
     private static Task SetHiddenAsync(IPage page, bool hidden) => page.EvaluateAsync(
         "hidden => { Object.defineProperty(document, 'hidden', { value: hidden, configurable: true }); document.dispatchEvent(new Event('visibilitychange')); }",
         hidden);
-
-    private static string NewRoom() => $"talk-{Guid.NewGuid():N}"[..16];
-
-    private async Task<IBrowserContext> NewContextAsync(int width = 1280, int height = 800)
-    {
-        var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height } });
-        _contexts.Add(context);
-        return context;
-    }
-
-    private async Task<IPage> JoinAsync(string name, string room, int width = 1280, int height = 800) =>
-        await ChatPage.JoinAsync(await NewContextAsync(width, height), app.Gateway, name, room);
 }

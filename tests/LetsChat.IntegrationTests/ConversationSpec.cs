@@ -39,15 +39,7 @@ public abstract class ConversationSpec(ChatAppFixture app)
         var delete = await ana.SendAndAckAsync(Delete("a5", oops), "a5", ct);
 
         // Bo's replica delivers all of it, in seq order: the updates are events of the log like the messages.
-        var frames = new List<JsonElement>();
-        while (frames.Count < 8)
-        {
-            var frame = await bo.ReceiveAsync(ct);
-            if (frame.Type() is "message" or "update")
-            {
-                frames.Add(frame);
-            }
-        }
+        var frames = await bo.ReceiveLoggedAsync(8, ct);
         Assert.Equal([helo, hi, edit, thumbs, reply, oops, oopsEdit, delete], frames.Select(f => f.Seq()));
         Assert.Equal(["message", "message", "update", "update", "message", "message", "update", "update"], frames.Select(f => f.Type()));
         Assert.Equal(("edit", helo, "hello"), (frames[2].GetProperty("change").GetString(), frames[2].GetProperty("target").GetInt64(), frames[2].GetProperty("message").Text()));
@@ -96,15 +88,7 @@ public abstract class ConversationSpec(ChatAppFixture app)
 
         await using var back = await V1Client.ConnectElsewhereAsync(app, room, replica, ct, epoch: epoch, after: seen);
         Assert.True(back.Welcome.GetProperty("resumed").GetBoolean());
-        var missed = new List<JsonElement>();
-        while (missed.Count < 6)
-        {
-            var frame = await back.ReceiveAsync(ct);
-            if (frame.Type() is "message" or "update")
-            {
-                missed.Add(frame);
-            }
-        }
+        var missed = await back.ReceiveLoggedAsync(6, ct);
         Assert.Equal([edit, react, third, unreact, delete, fourth], missed.Select(f => f.Seq()));
         // The third message comes as it is now (deleted), and its delete after it; applying both is the same.
         Assert.True(missed[2].GetProperty("deleted").GetBoolean());

@@ -132,6 +132,21 @@ public sealed class V1Client : IAsyncDisposable
         return messages;
     }
 
+    /// <summary>The next <paramref name="count"/> events of the room's log (messages and updates), skipping other frames.</summary>
+    public async Task<List<JsonElement>> ReceiveLoggedAsync(int count, CancellationToken ct)
+    {
+        var frames = new List<JsonElement>();
+        while (frames.Count < count)
+        {
+            var frame = await ReceiveAsync(ct);
+            if (frame.GetProperty("type").GetString() is "message" or "update")
+            {
+                frames.Add(frame);
+            }
+        }
+        return frames;
+    }
+
     /// <summary>Sends and waits for the ack; returns its seq. Frames that come first stay for later receives.</summary>
     public async Task<long> SendAndAckAsync(string text, string id, CancellationToken ct)
     {

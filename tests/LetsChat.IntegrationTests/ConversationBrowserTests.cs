@@ -69,6 +69,29 @@ public sealed class ConversationBrowserTests(ServerRedisApp app, BrowserFixture 
     }
 
     [Fact]
+    public async Task AnyOneEmojiCanBeAReactionAndALongPressNamesWhoReacted()
+    {
+        var room = NewRoom("talk");
+        var ana = await JoinAsync("Ana", room);
+        var ben = await JoinAsync("Ben", room);
+        await SendAsync(ana, "guess what");
+        await Expect(ben.Locator(Messages)).ToHaveCountAsync(1);
+        var answers = new Queue<string>(["not one", "🦄"]);
+        ben.Dialog += (_, dialog) => dialog.AcceptAsync(answers.Dequeue());
+
+        foreach (var _ in new[] { 1, 2 })
+        {
+            await Item(ben, "guess what").HoverAsync();
+            await Item(ben, "guess what").GetByRole(AriaRole.Button, new() { Name = "React with another emoji" }).ClickAsync();
+        }
+        await Expect(ben.Locator("#room-error")).ToHaveTextAsync("A reaction is one emoji.");
+        await Expect(ana.Locator("#chat-log .reaction")).ToHaveTextAsync(["🦄 1"]); // the first answer never went
+
+        await ana.Locator("#chat-log .reaction").DispatchEventAsync("contextmenu");
+        await Expect(ana.Locator("#chat-log .reactors")).ToHaveTextAsync("Ben");
+    }
+
+    [Fact]
     public async Task HttpLinksAreClickableAndOtherSchemesStayText()
     {
         var room = NewRoom("talk");

@@ -1,5 +1,5 @@
 // The room page: wires the socket, the store and the view.
-import { deleteFrame, editFrame, historyFrame, newClientId, reactFrame, REACTIONS, sendFrame, typingFrame } from './protocol.js';
+import { deleteFrame, editFrame, historyFrame, isOneEmoji, newClientId, reactFrame, REACTIONS, sendFrame, typingFrame } from './protocol.js';
 import { roomError, roomFromPath } from './rooms.js';
 import { currentUser } from './session.js';
 import { ChatSocket } from './socket.js';
@@ -178,6 +178,12 @@ function start(room) {
   view.bindActions({
     palette: REACTIONS,
     react: (message, emoji, on) => socket.send(reactFrame(newClientId(), message.seq, emoji, on)),
+    reactOther: (message) => {
+      const emoji = window.prompt('React with which emoji?')?.trim();
+      if (!emoji) return;
+      if (isOneEmoji(emoji)) socket.send(reactFrame(newClientId(), message.seq, emoji, true));
+      else view.showError('A reaction is one emoji.');
+    },
     reply: (message) => view.composeReply(message),
     edit: (message) => view.composeEdit(message),
     delete: (message) => {

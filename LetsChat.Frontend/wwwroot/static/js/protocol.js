@@ -9,6 +9,10 @@ export const deleteFrame = (id, seq) => JSON.stringify({ type: 'delete', id, seq
 // Says what we want (on or off), so a retry cannot undo it.
 export const reactFrame = (id, seq, emoji, on) => JSON.stringify({ type: 'react', id, seq, emoji, on });
 
+// One emoji, as the server judges it (Rooms/MessageChanges.IsEmoji): one grapheme with a pictograph in it.
+export const isOneEmoji = (text) =>
+  [...new Intl.Segmenter().segment(text)].length === 1 && /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20E3/u.test(text);
+
 // The palette under each message; the server takes any single emoji.
 export const REACTIONS = ['👍', '❤️', '😂', '🎉', '😮', '😢'];
 export const historyFrame = (before, limit = 50) => JSON.stringify({ type: 'history', before, limit });

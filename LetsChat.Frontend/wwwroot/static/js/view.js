@@ -137,6 +137,13 @@ function reactionsRow(message, store) {
     const b = button('reaction', `${emoji} ${users.length}: ${names}`, `${emoji} ${users.length}`,
       () => actions?.react(message, emoji, !mine));
     b.setAttribute('aria-pressed', String(mine));
+    // A long press (phones, where there is no hover title) or a right click names who reacted.
+    b.addEventListener('contextmenu', (event) => {
+      event.preventDefault();
+      const shown = b.nextElementSibling?.classList.contains('reactors');
+      if (shown) b.nextElementSibling.remove();
+      else b.after(Object.assign(document.createElement('span'), { className: 'reactors muted', textContent: names }));
+    });
     row.append(b);
   }
   return row;
@@ -148,6 +155,7 @@ function actionsBar(message, mine) {
   for (const emoji of actions?.palette ?? []) {
     bar.append(button('react', `React with ${emoji}`, emoji, () => actions.react(message, emoji, true)));
   }
+  bar.append(button('react-other', 'React with another emoji', '＋', () => actions.reactOther(message)));
   bar.append(button('reply', 'Reply', 'Reply', () => actions.reply(message)));
   if (mine) {
     bar.append(button('edit', 'Edit', 'Edit', () => actions.edit(message)));

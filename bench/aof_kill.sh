@@ -15,9 +15,8 @@ start() { # kind durability dir: starts the server, sets pid
   case $1 in
     server) redis-server --port "$port" --bind 127.0.0.1 --dir "$3" --save "" --appendonly yes --appendfsync "$2" >/dev/null 2>&1 & ;;
     garnet)
-      local commit=(--aof-commit-freq 0 --aof-commit-wait); [[ $2 == everysec ]] && commit=(--aof-commit-freq 1000)
-      dotnet "$garnet" --port "$port" --bind 127.0.0.1 -m 256m -i 16m --lua --lua-transaction-mode \
-        --checkpointdir "$3" --device-type RandomAccess --recover --aof --aof-size-limit 64m --aof-segment-size 32m "${commit[@]}" >/dev/null 2>&1 & ;;
+      local args; mapfile -t args < <(bench/garnet_args.sh "$2" "$3")
+      dotnet "$garnet" --port "$port" --bind 127.0.0.1 "${args[@]}" >/dev/null 2>&1 & ;;
   esac
   pid=$!
   for _ in $(seq 1 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && return; sleep 0.1; done

@@ -15,9 +15,8 @@ dir=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
 
 start() {
-  dotnet "$garnet" --port "$port" --bind 127.0.0.1 -m 256m -i 16m --lua --lua-transaction-mode \
-    --checkpointdir "$dir" --device-type RandomAccess --recover --aof --aof-size-limit 64m --aof-segment-size 32m \
-    --aof-commit-freq 1000 >/dev/null 2>&1 &
+  local args; mapfile -t args < <(bench/garnet_args.sh everysec "$dir")
+  dotnet "$garnet" --port "$port" --bind 127.0.0.1 "${args[@]}" >/dev/null 2>&1 &
   pid=$!
   for _ in $(seq 1 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && return; sleep 0.1; done
   echo "garnet_aof_bound: Garnet did not start" >&2; exit 1

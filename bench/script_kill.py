@@ -43,9 +43,8 @@ def command(kind, port, folder):
     if kind == "server":
         return ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", folder, "--save", "",
                 "--appendonly", "yes", "--appendfsync", "always"]
-    return ["dotnet", GARNET, "--port", str(port), "--bind", "127.0.0.1", "-m", "256m", "-i", "16m", "--lua",
-            "--lua-transaction-mode", "--checkpointdir", folder, "--device-type", "RandomAccess", "--recover",
-            "--aof", "--aof-size-limit", "64m", "--aof-segment-size", "32m", "--aof-commit-freq", "0", "--aof-commit-wait"]
+    garnet_args = subprocess.check_output([os.path.join(ROOT, "bench/garnet_args.sh"), "always", folder], text=True).split("\n")
+    return ["dotnet", GARNET, "--port", str(port), "--bind", "127.0.0.1", *filter(None, garnet_args)]
 
 
 def start(kind, port, folder):

@@ -28,7 +28,7 @@ public static class RedisKeys
 
     /// <summary>KEYS of publish.lua and read.lua, in their order: seq, log, epoch, ids, updates.</summary>
     public static RedisKey[] Log(string room) =>
-        [$"letschat:{{{room}}}:seq", $"letschat:{{{room}}}:log", $"letschat:{{{room}}}:epoch", $"letschat:{{{room}}}:ids", $"letschat:{{{room}}}:updates"];
+        [$"letschat:{{{room}}}:seq", MessageLog(room), $"letschat:{{{room}}}:epoch", $"letschat:{{{room}}}:ids", $"letschat:{{{room}}}:updates"];
 
     public static RedisKey MessageLog(string room) => $"letschat:{{{room}}}:log";
 

@@ -50,9 +50,10 @@ public sealed partial class ChatSession
                 await ErrorAsync("not_found", $"There is no message {seq} in this room.", frame.Id);
                 return;
             }
+            var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
             var change = type switch
             {
-                "edit" => MessageChanges.Edit(current, member.User, frame.Text!, clock.GetUtcNow().ToUnixTimeMilliseconds()),
+                "edit" => MessageChanges.Edit(current, member.User, frame.Text!, now),
                 "delete" => MessageChanges.Delete(current, member.User),
                 _ => MessageChanges.React(current, member.User, frame.Emoji!, frame.On!.Value),
             };
@@ -61,7 +62,7 @@ public sealed partial class ChatSession
                 await ErrorAsync(change.Code!, change.Error!, frame.Id);
                 return;
             }
-            var body = RoomRecords.Update(new UpdateBody(frame.Id!, member.User, type, seq, clock.GetUtcNow().ToUnixTimeMilliseconds(), next));
+            var body = RoomRecords.Update(new UpdateBody(frame.Id!, member.User, type, seq, now, next));
             var update = new OutgoingUpdate(member.User, frame.Id!, seq, entry, RoomRecords.Entry(seq, next), body, Deletes: type == "delete") { Seen = Seen() };
             if (!await TryAsync(async () => result = await broker.UpdateAsync(room, update, CancellationToken.None)))
             {

@@ -34,7 +34,9 @@ public sealed class RedisRoomHistory(IConnectionMultiplexer redis, IOptions<Room
         cancellationToken.ThrowIfCancellationRequested();
         var entries = await redis.GetDatabase().SortedSetRangeByScoreAsync(RedisKeys.MessageLog(room), seq, seq);
         // Two states of one message (a crash between publish.lua's writes): the newer is it.
-        return entries.Select(e => (string)e!).MaxBy(e => RoomRecords.ReadBody(e)?.Version ?? -1);
+        return entries.Length <= 1
+            ? (string?)entries.FirstOrDefault()
+            : entries.Select(e => (string)e!).MaxBy(e => RoomRecords.ReadBody(e)?.Version ?? -1);
     }
 
     private async Task<HistoryPage> ReadAsync(string room, string mode, long bound, int limit, bool create, CancellationToken cancellationToken)

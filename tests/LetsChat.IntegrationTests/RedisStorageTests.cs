@@ -98,16 +98,10 @@ public sealed class ContainerStorageTests
     [InlineData("everysec", "everysec")]
     public async Task TheContainerKeepsItsAppendOnlyFileOnANamedVolume(string durability, string appendfsync)
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var builder = await Aspire.Hosting.Testing.DistributedApplicationTestingBuilder.CreateAsync<Projects.LetsChat_AppHost>(
-            ["--LetsChat:Redis=container", $"--LetsChat:Durability={durability}", "--LetsChat:GatewayPort=0"], cts.Token);
-        await using var app = await builder.BuildAsync(cts.Token);
-        var redis = app.Services.GetRequiredService<Aspire.Hosting.ApplicationModel.DistributedApplicationModel>()
-            .Resources.OfType<Aspire.Hosting.ApplicationModel.ContainerResource>().Single(r => r.Name == "redis");
+        var (mounts, args) = await RedisContainerAsync(durability);
 
-        var mount = Assert.Single(redis.Annotations.OfType<Aspire.Hosting.ApplicationModel.ContainerMountAnnotation>());
+        var mount = Assert.Single(mounts);
         Assert.Equal(("letschat-redis-data", "/data"), (mount.Source, mount.Target));
-        var args = await ArgsAsync(app, redis, cts.Token);
         // At run time the orchestrator joins these into /bin/sh -c "…"; the shell must see --save '' (no snapshots).
         Assert.Equal("redis-server", args[0]);
         Assert.EndsWith($"--dir /data --save '' --appendonly yes --appendfsync {appendfsync}", string.Join(' ', args));
@@ -116,23 +110,22 @@ public sealed class ContainerStorageTests
     [Fact]
     public async Task NoneKeepsNothing()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var builder = await Aspire.Hosting.Testing.DistributedApplicationTestingBuilder.CreateAsync<Projects.LetsChat_AppHost>(
-            ["--LetsChat:Redis=container", "--LetsChat:Durability=none", "--LetsChat:GatewayPort=0"], cts.Token);
-        await using var app = await builder.BuildAsync(cts.Token);
-        var redis = app.Services.GetRequiredService<Aspire.Hosting.ApplicationModel.DistributedApplicationModel>()
-            .Resources.OfType<Aspire.Hosting.ApplicationModel.ContainerResource>().Single(r => r.Name == "redis");
+        var (mounts, args) = await RedisContainerAsync("none");
 
-        Assert.Empty(redis.Annotations.OfType<Aspire.Hosting.ApplicationModel.ContainerMountAnnotation>());
-        var args = await ArgsAsync(app, redis, cts.Token);
+        Assert.Empty(mounts);
         Assert.DoesNotContain(args, a => a.Contains("appendonly", StringComparison.Ordinal));
     }
 
-    // The arguments the orchestrator would run the container with.
-    private static async Task<string[]> ArgsAsync(Aspire.Hosting.DistributedApplication app, Aspire.Hosting.ApplicationModel.IResource redis, CancellationToken ct)
+    // The redis container's mounts and the arguments the orchestrator would run it with, from the built model.
+    private static async Task<(List<ContainerMountAnnotation> Mounts, string[] Args)> RedisContainerAsync(string durability)
     {
-        var config = await Aspire.Hosting.ApplicationModel.ExecutionConfigurationBuilder.Create(redis).WithArgumentsConfig()
-            .BuildAsync(app.Services.GetRequiredService<Aspire.Hosting.DistributedApplicationExecutionContext>(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, ct);
-        return [.. config.Arguments.Select(a => a.Value)];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var builder = await Aspire.Hosting.Testing.DistributedApplicationTestingBuilder.CreateAsync<Projects.LetsChat_AppHost>(
+            ["--LetsChat:Redis=container", $"--LetsChat:Durability={durability}", "--LetsChat:GatewayPort=0"], cts.Token);
+        await using var app = await builder.BuildAsync(cts.Token);
+        var redis = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ContainerResource>().Single(r => r.Name == "redis");
+        var config = await ExecutionConfigurationBuilder.Create(redis).WithArgumentsConfig()
+            .BuildAsync(app.Services.GetRequiredService<Aspire.Hosting.DistributedApplicationExecutionContext>(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, cts.Token);
+        return ([.. redis.Annotations.OfType<ContainerMountAnnotation>()], [.. config.Arguments.Select(a => a.Value)]);
     }
 }

@@ -117,12 +117,13 @@ function quoteText(original) {
   return `↩ ${original.user.name}: ${original.deleted ? 'message deleted' : excerpt(original.text.replace(/\s+/g, ' '))}`;
 }
 
-function button(className, label, text, onClick) {
+// `label` is the title; it is also the accessible name unless `named` is false (then the text is).
+function button(className, label, text, onClick, { named = true } = {}) {
   const b = document.createElement('button');
   b.type = 'button';
   b.className = className;
   b.textContent = text;
-  b.setAttribute('aria-label', label);
+  if (named) b.setAttribute('aria-label', label);
   b.title = label;
   b.addEventListener('click', onClick);
   return b;
@@ -187,9 +188,9 @@ function messageItem(message, previous, mine, store) {
     item.append(meta);
   }
   if (message.replyTo && !message.deleted) {
+    // Its name is the quote it shows; the title says what a click does.
     const quote = button('quote', 'Show the message this replies to', quoteText(store?.find(message.replyTo)),
-      () => actions?.jumpTo(message.replyTo));
-    quote.removeAttribute('aria-label'); // its name is the quote it shows; the title says what a click does
+      () => actions?.jumpTo(message.replyTo), { named: false });
     quote.dataset.replyTo = message.replyTo;
     item.append(quote);
   }

@@ -31,10 +31,10 @@ internal static class Extensions
         builder.Eventing.Subscribe<BeforeStartEvent>((e, _) =>
         {
             var logger = e.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LetsChat.AppHost");
-            logger.LogInformation("Redis: {Mode} ({Reason})", choice.Mode, choice.Reason);
-            logger.LogInformation("Redis data: {Where}, durability {Durability}",
-                storage.DataDir ?? (storage.Persistent ? $"container volume {ContainerVolume(name)}" : "memory only"),
-                storage.Durability.ToString().ToLowerInvariant());
+            AppHostLog.RedisMode(logger, choice.Mode, choice.Reason);
+            var where = storage.DataDir ?? (storage.Persistent ? $"container volume {ContainerVolume(name)}" : "memory only");
+            var durability = storage.Durability.ToString().ToLowerInvariant(); // as LetsChat:Durability spells it
+            AppHostLog.RedisData(logger, where, durability);
             return Task.CompletedTask;
         });
 
@@ -190,9 +190,22 @@ internal static class Extensions
             .OnResourceReady((resource, e, _) =>
             {
                 var url = resource.GetEndpoint("http").Url;
-                e.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LetsChat.AppHost")
-                    .LogInformation("LetsChat is ready: {Url}/chat/", url);
+                var logger = e.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LetsChat.AppHost");
+                AppHostLog.Ready(logger, url);
                 return Task.CompletedTask;
             });
     }
+}
+
+/// <summary>What the AppHost tells the developer at start (category "LetsChat.AppHost").</summary>
+internal static partial class AppHostLog
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Redis: {Mode} ({Reason})")]
+    public static partial void RedisMode(ILogger logger, RedisMode mode, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Redis data: {Where}, durability {Durability}")]
+    public static partial void RedisData(ILogger logger, string where, string durability);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "LetsChat is ready: {Url}/chat/")]
+    public static partial void Ready(ILogger logger, string url);
 }

@@ -29,7 +29,7 @@ internal static class RedisPing
             await stream.WriteAsync(Encoding.ASCII.GetBytes(auth + "PING\r\n"), timeout.Token);
             var reply = "";
             var buffer = new byte[256];
-            while (!reply.Contains("PONG", StringComparison.Ordinal) && !reply.Contains("-", StringComparison.Ordinal))
+            while (!reply.Contains("PONG", StringComparison.Ordinal) && !reply.Contains('-', StringComparison.Ordinal))
             {
                 var read = await stream.ReadAsync(buffer, timeout.Token);
                 if (read == 0)

@@ -47,6 +47,7 @@ public static class Extensions
 
         // LetsChat:Telemetry:TraceSampleRatio (default 1: every trace) keeps tracing affordable under
         // load, e.g. 0.01. Parent-based: a message's spans on every replica share one decision.
+        // Redis calls of background work (no parent span) are not traced: see BackgroundRedisSampler.
         var ratio = builder.Configuration.GetValue("LetsChat:Telemetry:TraceSampleRatio", 1.0);
 
         builder.Services.AddOpenTelemetry()
@@ -56,7 +57,7 @@ public static class Extensions
                 .AddRuntimeInstrumentation()
                 .AddMeter(LetsChatTelemetryNames))
             .WithTracing(tracing => tracing
-                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(Math.Clamp(ratio, 0, 1))))
+                .SetSampler(new BackgroundRedisSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(Math.Clamp(ratio, 0, 1)))))
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(LetsChatTelemetryNames)
                 .AddAspNetCoreInstrumentation(options =>

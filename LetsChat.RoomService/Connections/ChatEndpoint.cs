@@ -20,10 +20,12 @@ public static class ChatEndpoint
         var settings = chat.Options;
         if (RoomName.Validate(room) is { } invalid)
         {
+            chat.Telemetry.UpgradeRefused("invalid_room");
             return Results.Problem(title: "Invalid room name", detail: invalid, statusCode: StatusCodes.Status400BadRequest);
         }
         if (!context.WebSockets.IsWebSocketRequest || ChatHandoff.Of(context) is not { } handoff)
         {
+            chat.Telemetry.UpgradeRefused("not_websocket");
             return Results.Problem(
                 title: "WebSocket required",
                 detail: $"Open a WebSocket (HTTP/1.1) to /ws/chat/{room}/ to join this room.",
@@ -31,7 +33,7 @@ public static class ChatEndpoint
         }
         if (!OriginPolicy.IsAllowed(context.Request, settings.AllowedOrigins))
         {
-            chat.Telemetry.FrameRejected("origin");
+            chat.Telemetry.UpgradeRefused("origin");
             return Results.Problem(
                 title: "Origin not allowed",
                 detail: "Chat sockets may be opened only from this site's pages.",
@@ -39,19 +41,21 @@ public static class ChatEndpoint
         }
         if (!TryReadResumePoint(context.Request.Query, out var resume, out var resumeProblem))
         {
+            chat.Telemetry.UpgradeRefused("invalid_resume");
             return Results.Problem(title: "Invalid resume point", detail: resumeProblem, statusCode: StatusCodes.Status400BadRequest);
         }
         var connectionId = Guid.NewGuid().ToString("N")[..12];
         var sessionRead = chat.Sessions.TryRead(context.Request, out var sessionUser);
         if (sessionRead == SessionCookie.ReadResult.Invalid)
         {
+            chat.Telemetry.UpgradeRefused("invalid_session");
             return SessionEndpoints.InvalidSession();
         }
         var user = sessionRead == SessionCookie.ReadResult.Valid ? sessionUser! : ChatUser.Anonymous(connectionId);
         var slot = chat.Cap.TryTake(context.Connection.RemoteIpAddress);
         if (slot is null)
         {
-            chat.Telemetry.FrameRejected("connection_cap");
+            chat.Telemetry.UpgradeRefused("connection_cap");
             return Results.Problem(
                 title: "Too many connections",
                 detail: $"At most {settings.MaxConnectionsPerIp} chat sockets per address; close some and retry.",
@@ -76,6 +80,7 @@ public static class ChatEndpoint
         if (!joined)
         {
             slot.Dispose();
+            chat.Telemetry.UpgradeRefused("unavailable");
             return Results.Problem(
                 title: "Chat unavailable",
                 detail: "The room service cannot reach its message broker; try again shortly.",

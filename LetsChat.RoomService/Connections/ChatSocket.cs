@@ -99,7 +99,9 @@ public sealed partial class ChatSocket
             await LeaveAsync();
             _slot.Dispose();
             _chat.Telemetry.ConnectionClosed();
+#pragma warning disable CA1873 // the arguments are evaluated inside the lambda, which Log runs in the socket's scope
             Log(() => LogClosed(_chat.Logger, Stopwatch.GetElapsedTime(started).TotalSeconds, (int?)Connection.CloseStatus, Connection.CloseReason));
+#pragma warning restore CA1873
         }
     }
 

@@ -1,14 +1,17 @@
 using LetsChat.RoomService.Rooms;
+using LetsChat.RoomService.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace LetsChat.RoomService.Presence;
 
 /// <summary>
 /// Keeps this replica's members present: every third of the TTL, refreshes each local room's
-/// entries (and drops other replicas' expired ones, announcing their leaves).
+/// entries (and drops other replicas' expired ones, announcing their leaves). Not traced
+/// (BackgroundRedisSampler): a failure is a warning and a count of
+/// <c>letschat.background.failures{task=presence_heartbeat}</c>.
 /// </summary>
 public sealed partial class PresenceHeartbeat(
-    LocalRooms rooms, IRoomPresence presence, IOptions<RoomServiceOptions> options, ILogger<PresenceHeartbeat> logger)
+    LocalRooms rooms, IRoomPresence presence, RoomTelemetry telemetry, IOptions<RoomServiceOptions> options, ILogger<PresenceHeartbeat> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -26,6 +29,7 @@ public sealed partial class PresenceHeartbeat(
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     // Redis away: entries will expire and come back with the next beat after it returns.
+                    telemetry.BackgroundFailed("presence_heartbeat");
                     LogHeartbeatFailed(logger, room.Name, ex);
                 }
             }

@@ -1,3 +1,4 @@
+using LetsChat.RoomService.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace LetsChat.RoomService.Rooms;
@@ -5,9 +6,10 @@ namespace LetsChat.RoomService.Rooms;
 /// <summary>
 /// Every <see cref="RoomServiceOptions.FeedCheckSeconds"/>, compares each local room with its log
 /// (<see cref="LocalRooms.CheckFeedAsync"/>) so that a subscription that went deaf heals itself.
-/// One small Redis read per room per check.
+/// One small Redis read per room per check; not traced (BackgroundRedisSampler), so a failure is
+/// a warning and a count of <c>letschat.background.failures{task=feed_check}</c>.
 /// </summary>
-public sealed partial class FeedWatch(LocalRooms rooms, IOptions<RoomServiceOptions> options, ILogger<FeedWatch> logger)
+public sealed partial class FeedWatch(LocalRooms rooms, RoomTelemetry telemetry, IOptions<RoomServiceOptions> options, ILogger<FeedWatch> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -24,12 +26,13 @@ public sealed partial class FeedWatch(LocalRooms rooms, IOptions<RoomServiceOpti
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     // Redis away: /health says so; the check runs again when it is back.
+                    telemetry.BackgroundFailed("feed_check");
                     LogCheckFailed(logger, room.Name, ex.Message);
                 }
             }
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Feed check of room {Room} failed: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Feed check of room {Room} failed: {Reason}")]
     private static partial void LogCheckFailed(ILogger logger, string room, string reason);
 }

@@ -29,8 +29,6 @@ public sealed class ConnectionCap(int perAddress)
         }
     }
 
-    public int OpenFor(IPAddress address) => _open.GetValueOrDefault(address);
-
     private void Release(IPAddress key)
     {
         while (true)

@@ -21,6 +21,8 @@ public sealed class RoomTelemetry
     private readonly Counter<long> _messagesDelivered;
     private readonly Histogram<double> _deliveryLatency;
     private readonly Counter<long> _framesRejected;
+    private readonly Counter<long> _upgradesRefused;
+    private readonly Counter<long> _backgroundFailures;
     private readonly Counter<long> _slowConsumerCloses;
     private readonly Counter<long> _publishFailures;
     private readonly Counter<long> _subscribeFailures;
@@ -40,7 +42,9 @@ public sealed class RoomTelemetry
         _messagesDelivered = meter.CreateCounter<long>("letschat.messages.delivered", "{message}", "Messages written to a local socket (one per recipient).");
         _deliveryLatency = meter.CreateHistogram<double>("letschat.delivery.duration", "s", "From publish (the message's server timestamp) to written to a recipient's socket.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
-        _framesRejected = meter.CreateCounter<long>("letschat.frames.rejected", "{frame}", "Inbound frames refused, by reason.");
+        _framesRejected = meter.CreateCounter<long>("letschat.frames.rejected", "{frame}", "Inbound frames of open sockets refused, by reason.");
+        _upgradesRefused = meter.CreateCounter<long>("letschat.upgrades.refused", "{request}", "WebSocket upgrades answered with a 4xx or 503 instead of a socket, by reason.");
+        _backgroundFailures = meter.CreateCounter<long>("letschat.background.failures", "{run}", "Runs of background work (feed checks, presence heartbeats) that failed, by task; they are not traced.");
         _slowConsumerCloses = meter.CreateCounter<long>("letschat.connections.slow_consumer_closed", "{connection}", "Sockets closed (1013) because they fell too far behind (SendBufferBytes waiting).");
         _publishFailures = meter.CreateCounter<long>("letschat.redis.publish_failures", "{message}", "Publishes Redis did not accept.");
         _subscribeFailures = meter.CreateCounter<long>("letschat.redis.subscribe_failures", "{subscription}", "Room subscriptions Redis did not accept (the upgrade got 503).");
@@ -75,6 +79,10 @@ public sealed class RoomTelemetry
     }
 
     public void FrameRejected(string reason) => _framesRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void UpgradeRefused(string reason) => _upgradesRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void BackgroundFailed(string task) => _backgroundFailures.Add(1, new KeyValuePair<string, object?>("task", task));
 
     public void SlowConsumerClosed() => _slowConsumerCloses.Add(1);
 

@@ -39,8 +39,10 @@ public static class BlastServer
             // The handshake by hand, so that frames can be written several to a write.
             var key = context.Request.Headers.SecWebSocketKey.ToString().Trim();
             context.Response.Headers.Upgrade = "websocket";
+#pragma warning disable CA5350 // RFC 6455 fixes SHA-1 for Sec-WebSocket-Accept
             context.Response.Headers.SecWebSocketAccept =
                 Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+#pragma warning restore CA5350
             var stream = await upgrade.UpgradeAsync();
             await BlastAsync(stream, Math.Max(1, framesPerWrite), framesPerSecond, context.RequestAborted);
         });
@@ -72,7 +74,7 @@ public static class BlastServer
             lock (s_paced)
             {
                 s_paced.Add(paced);
-                s_pacer ??= Task.Run(() => PaceAsync(framesPerWrite, framesPerSecond));
+                s_pacer ??= Task.Run(() => PaceAsync(framesPerWrite, framesPerSecond), CancellationToken.None); // one pacer for all readers, for the process's life
             }
             using var _ = ct.Register(() => paced.Done.TrySetResult());
             await paced.Done.Task;

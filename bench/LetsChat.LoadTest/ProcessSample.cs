@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 
 namespace LetsChat.LoadTest;
@@ -26,9 +27,9 @@ public readonly record struct ProcessSample(int Pid, string Name, TimeSpan Cpu, 
             var name = NameOf(pid, stat[(open + 1)..close]);
             var fields = stat[(close + 2)..].Split(' ');
             // Fields 14 and 15 of stat (utime, stime) are at 11 and 12 once pid and name are cut off.
-            var ticks = long.Parse(fields[11]) + long.Parse(fields[12]);
+            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
             var rss = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-            var kib = long.Parse(rss["VmRSS:".Length..].Trim().Split(' ')[0]);
+            var kib = long.Parse(rss["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
             return new ProcessSample(pid, name, TimeSpan.FromSeconds(ticks / TicksPerSecond), kib);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or InvalidOperationException)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
@@ -18,8 +19,8 @@ public static class Report
     public static string Table(StepResult s)
     {
         var t = new StringBuilder();
-        void Row(string name, object value) => t.AppendLine($"  {name,-28} {value}");
-        t.AppendLine($"{s.Rooms} rooms × {s.Clients} clients, {s.Senders} senders/room at {s.RatePerSender:G4} msg/s, {s.Protocol}, {s.Seconds:N1} s → {s.Target}");
+        void Row(string name, object value) => t.AppendLine(CultureInfo.InvariantCulture, $"  {name,-28} {value}");
+        t.AppendLine(CultureInfo.InvariantCulture, $"{s.Rooms} rooms × {s.Clients} clients, {s.Senders} senders/room at {s.RatePerSender:G4} msg/s, {s.Protocol}, {s.Seconds:N1} s → {s.Target}");
         Row("connections", $"{s.ConnectionsEstablished:N0} of {s.ConnectionsAttempted:N0} ({s.ConnectionsFailed:N0} failed, {s.ConnectionsClosedEarly:N0} closed early)");
         if (s.FirstConnectError is not null) Row("first connect error", s.FirstConnectError);
         if (s.FirstCloseReason is not null) Row("first early close", s.FirstCloseReason);
@@ -41,9 +42,9 @@ public static class Report
     public static string Table(Ladder.Result ladder)
     {
         var t = new StringBuilder();
-        t.AppendLine($"{"rate/sender",12} {"offered/s",10} {"sent/s",10} {"delivered/s",12} {"lost",6} {"p50 ms",8} {"p99 ms",8} {"max ms",8} {"gen core",9} {"server µs/dlv",14}");
+        t.AppendLine(CultureInfo.InvariantCulture, $"{"rate/sender",12} {"offered/s",10} {"sent/s",10} {"delivered/s",12} {"lost",6} {"p50 ms",8} {"p99 ms",8} {"max ms",8} {"gen core",9} {"server µs/dlv",14}");
         foreach (var s in ladder.Steps)
-            t.AppendLine($"{s.RatePerSender,12:G4} {s.OfferedPerSecond,10:N0} {s.SentPerSecond,10:N0} {s.DeliveredPerSecond,12:N0} {s.Lost,6:N0} {Ms(s.P50),8} {Ms(s.P99),8} {Ms(s.Max),8} {s.GeneratorCores,9:P0} {s.ServerCpuPerDeliveryUs,14:N1}");
+            t.AppendLine(CultureInfo.InvariantCulture, $"{s.RatePerSender,12:G4} {s.OfferedPerSecond,10:N0} {s.SentPerSecond,10:N0} {s.DeliveredPerSecond,12:N0} {s.Lost,6:N0} {Ms(s.P50),8} {Ms(s.P99),8} {Ms(s.Max),8} {s.GeneratorCores,9:P0} {s.ServerCpuPerDeliveryUs,14:N1}");
         t.AppendLine(ladder.Best is { } best
             ? $"best clean step: {best.DeliveredPerSecond:N0} deliveries/s ({best.RatePerSender:G4} msg/s per sender); stopped: {ladder.StoppedBecause}"
             : $"no clean step; stopped: {ladder.StoppedBecause}");
@@ -53,13 +54,13 @@ public static class Report
     public static string Table(Idle.Result idle)
     {
         var t = new StringBuilder();
-        t.AppendLine($"idle: {idle.Established:N0} of {idle.Attempted:N0} sockets held {idle.HeldSeconds:N0} s ({idle.Failed:N0} failed{(idle.FirstError is null ? "" : ": " + idle.FirstError)})");
+        t.AppendLine(CultureInfo.InvariantCulture, $"idle: {idle.Established:N0} of {idle.Attempted:N0} sockets held {idle.HeldSeconds:N0} s ({idle.Failed:N0} failed{(idle.FirstError is null ? "" : ": " + idle.FirstError)})");
         foreach (var p in idle.Processes)
-            t.AppendLine($"  {p.Name} ({p.Pid}): RSS {p.RssBeforeKiB / 1024.0:N1} → {p.RssAfterKiB / 1024.0:N1} MiB, {p.KiBPerConnection:N2} KiB per connection");
-        if (idle.Processes.Count > 1) t.AppendLine($"  all given processes: {idle.TotalKiBPerConnection:N2} KiB per connection");
-        t.AppendLine($"  generator RSS {idle.GeneratorRssKiB / 1024.0:N0} MiB");
+            t.AppendLine(CultureInfo.InvariantCulture, $"  {p.Name} ({p.Pid}): RSS {p.RssBeforeKiB / 1024.0:N1} → {p.RssAfterKiB / 1024.0:N1} MiB, {p.KiBPerConnection:N2} KiB per connection");
+        if (idle.Processes.Count > 1) t.AppendLine(CultureInfo.InvariantCulture, $"  all given processes: {idle.TotalKiBPerConnection:N2} KiB per connection");
+        t.AppendLine(CultureInfo.InvariantCulture, $"  generator RSS {idle.GeneratorRssKiB / 1024.0:N0} MiB");
         return t.ToString();
     }
 
-    private static string Ms(long microseconds) => (microseconds / 1000.0).ToString("N2");
+    private static string Ms(long microseconds) => (microseconds / 1000.0).ToString("N2", CultureInfo.InvariantCulture);
 }

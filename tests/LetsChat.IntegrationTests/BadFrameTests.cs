@@ -30,7 +30,7 @@ public sealed class BadFrameTests(ServerRedisApp app)
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var room = $"bad-{Guid.NewGuid():N}";
         await using var sender = await ChatClient.ConnectAsync(app.WebSocketUri(room), cts.Token);
-        await using var receiver = await ChatClient.ConnectToOtherReplicaAsync(app.WebSocketUri(room), sender, cts.Token);
+        await using var receiver = await ChatClient.ConnectElsewhereAsync(app.WebSocketUri(room), sender.Replica, cts.Token);
         await using var offender = await ChatClient.ConnectAsync(app.WebSocketUri(room), cts.Token);
 
         await sender.SendAsync("before", cts.Token);

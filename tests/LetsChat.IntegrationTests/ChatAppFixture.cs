@@ -133,8 +133,8 @@ public abstract class ChatAppFixture(string redisMode, params string[] settings)
         }
     }
 
-    private Task WaitForRedisDownAsync(CancellationToken ct) =>
-        App.ResourceNotifications.WaitForResourceAsync("redis", e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), ct);
+    private async Task WaitForRedisDownAsync(CancellationToken ct) =>
+        await App.ResourceNotifications.WaitForResourceAsync("redis", e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), ct);
 }
 
 /// <summary>kill(2) straight from libc (Linux x86-64 and arm64 signal numbers), so tests need no kill binary.</summary>

@@ -229,7 +229,7 @@ public sealed class ConversationBrowserTests(ServerRedisApp app, BrowserFixture 
     private static ILocator Item(IPage page, string text) => page.Locator("#chat-log li:not([data-pending])", new() { HasText = text });
 
     // As the browser does when the tab goes to the background or comes back.
-    private static Task SetHiddenAsync(IPage page, bool hidden) => page.EvaluateAsync(
+    private static async Task SetHiddenAsync(IPage page, bool hidden) => await page.EvaluateAsync(
         "hidden => { Object.defineProperty(document, 'hidden', { value: hidden, configurable: true }); document.dispatchEvent(new Event('visibilitychange')); }",
         hidden);
 }

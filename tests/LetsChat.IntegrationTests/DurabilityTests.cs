@@ -18,19 +18,19 @@ public static class CrashUnderLoad
     public const double MessagesPerSecondPerClient = 8;
 
     /// <summary>
-    /// Steady sends from every client for 3 s, Redis killed with SIGKILL and started again from the
-    /// same data directory, 4 s more of sends; returns once the senders stopped, with how many
-    /// messages were acked before the kill.
+    /// Steady sends from every client until each has 10 acks, Redis killed with SIGKILL and started
+    /// again from the same data directory, sends until each has 10 more; returns once the senders
+    /// stopped, with how many messages were acked before the kill.
     /// </summary>
     public static async Task<int> SendThroughAKillAsync(ChatAppFixture app, IReadOnlyList<ResumingClient> clients, CancellationToken ct)
     {
         using var sending = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var load = clients.Select(c => Load.SendSteadilyAsync(c, MessagesPerSecondPerClient, sending.Token)).ToArray();
-        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+        await Load.AckedMoreAsync(clients, 10, ct);
         var ackedBeforeKill = clients.Sum(c => c.AckedTexts.Count);
         await app.KillRedisAsync(ct);
         await app.StartRedisAsync(ct);
-        await Task.Delay(TimeSpan.FromSeconds(4), ct);
+        await Load.AckedMoreAsync(clients, 10, ct);
         await sending.CancelAsync();
         await Task.WhenAll(load);
         return ackedBeforeKill;
@@ -271,10 +271,9 @@ public sealed class BackupRestoreTests(FaultApp app, ITestOutputHelper output)
             // Back up (operations.md): no AOF rewrite may run while the files are copied.
             var cli = await RedisCli.ForAsync(app, cts.Token);
             Assert.Equal("OK", await cli.RunAsync(cts.Token, "CONFIG", "SET", "auto-aof-rewrite-percentage", "0"));
-            while (!(await cli.RunAsync(cts.Token, "INFO", "persistence")).Contains("aof_rewrite_in_progress:0"))
-            {
-                await Task.Delay(100, cts.Token);
-            }
+            var persistence = "";
+            await Eventually.ValueAsync(async () => (persistence = await cli.RunAsync(cts.Token, "INFO", "persistence")).Contains("aof_rewrite_in_progress:0") ? "" : null,
+                cts.Token, () => $"no AOF rewrite in progress; INFO persistence: {persistence}");
             Copy(Path.Combine(app.DataDir, "appendonlydir"), Path.Combine(backup, "appendonlydir"));
             Assert.Equal("OK", await cli.RunAsync(cts.Token, "CONFIG", "SET", "auto-aof-rewrite-percentage", "100"));
 

@@ -44,12 +44,30 @@ public sealed class FuzzTests(ServerRedisApp app)
         Assert.Equal(Enumerable.Range(0, HonestMessages).Select(i => $"honest {i:D3}"), seenByAna.Order());
         foreach (var parity in new[] { 0, 1 })
         {
-            var own = seenByAna.Where(t => int.Parse(t[7..]) % 2 == parity).ToList();
+            var own = seenByAna.Where(t => int.Parse(t[7..], System.Globalization.CultureInfo.InvariantCulture) % 2 == parity).ToList();
             Assert.Equal(own.Order(), own);
         }
         Assert.Equal(seenByAna, seenByBen);
-        using var rooms = new HttpClient { BaseAddress = app.Gateway };
-        Assert.True((await rooms.GetAsync("/chat/", cts.Token)).IsSuccessStatusCode);
+
+        // Both room-service processes that took the fuzz are the ones that started, and still chat.
+        Assert.All(new[] { ana.Replica, ben.Replica }, r => Assert.True(r.IsRunning, $"{r} is gone"));
+        var fromAna = await ana.SendAndAckAsync("after the fuzz, from ana", "after-a", cts.Token);
+        Assert.Equal(fromAna, await SeqOfAsync(ben, "after the fuzz, from ana", cts.Token));
+        var fromBen = await ben.SendAndAckAsync("after the fuzz, from ben", "after-b", cts.Token);
+        Assert.Equal(fromBen, await SeqOfAsync(ana, "after the fuzz, from ben", cts.Token));
+    }
+
+    // The seq of the message with this text, skipping fuzzed frames that happened to be valid sends (and one's own).
+    private static async Task<long> SeqOfAsync(V1Client client, string text, CancellationToken ct)
+    {
+        while (true)
+        {
+            var message = await client.ReceiveTypeAsync("message", ct);
+            if (message.Text() == text)
+            {
+                return message.Seq();
+            }
+        }
     }
 
     // Fuzzed frames are published only when they happen to be valid sends; the honest clients
@@ -78,12 +96,7 @@ public sealed class FuzzTests(ServerRedisApp app)
         var sent = 0;
         while (sent < count)
         {
-            using var socket = new ClientWebSocket();
-            if (random.Next(2) == 0)
-            {
-                socket.Options.AddSubProtocol("letschat.v1");
-            }
-            await socket.ConnectAsync(app.WebSocketUri(room), ct);
+            await using var socket = await TestSocket.ConnectAsync(app.WebSocketUri(room), ct, random.Next(2) == 0 ? TestSocket.V1Protocol : null);
             var draining = DrainAsync(socket, ct);
             try
             {
@@ -93,12 +106,12 @@ public sealed class FuzzTests(ServerRedisApp app)
                     if (fragmented && bytes.Length > 1)
                     {
                         var cut = random.Next(1, bytes.Length);
-                        await socket.SendAsync(bytes.AsMemory(0, cut), type, endOfMessage: false, ct);
-                        await socket.SendAsync(bytes.AsMemory(cut), type, endOfMessage: true, ct);
+                        await socket.SendAsync(bytes.AsMemory(0, cut), type, ct, endOfMessage: false);
+                        await socket.SendAsync(bytes.AsMemory(cut), type, ct);
                     }
                     else
                     {
-                        await socket.SendAsync(bytes, type, endOfMessage: true, ct);
+                        await socket.SendAsync(bytes, type, ct);
                     }
                     sent++;
                     if (random.Next(200) == 0)
@@ -116,17 +129,12 @@ public sealed class FuzzTests(ServerRedisApp app)
         }
     }
 
-    private static async Task DrainAsync(ClientWebSocket socket, CancellationToken ct)
+    private static async Task DrainAsync(TestSocket socket, CancellationToken ct)
     {
-        var buffer = new byte[64 * 1024];
         try
         {
-            while (socket.State == WebSocketState.Open)
+            while (await socket.ReceiveAsync(ct) is not null)
             {
-                if ((await socket.ReceiveAsync(buffer, ct)).MessageType == WebSocketMessageType.Close)
-                {
-                    return;
-                }
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)

@@ -126,7 +126,7 @@ public abstract class HistorySpec(ChatAppFixture app)
             for (var n = 0; n < 3; n++)
             {
                 Assert.Equal(Enumerable.Range(0, perSender).Select(i => $"s{n}-{i:D3}"),
-                    view.Select(m => m.Text()).Where(t => t.StartsWith($"s{n}-")));
+                    view.Select(m => m.Text()).Where(t => t.StartsWith($"s{n}-", StringComparison.Ordinal)));
             }
         }
         // Everyone saw the same sequence.

@@ -9,8 +9,10 @@ namespace LetsChat.IntegrationTests;
 /// <summary>A span as exported over OTLP: ids in lowercase hex, attributes as strings.</summary>
 public sealed record ReceivedSpan(
     string Service, string Instance, string TraceId, string SpanId, string ParentSpanId, string Name, int Kind,
-    IReadOnlyDictionary<string, string> Attributes, IReadOnlyList<(string TraceId, string SpanId)> Links)
+    IReadOnlyDictionary<string, string> Attributes, IReadOnlyList<(string TraceId, string SpanId)> Links, DateTimeOffset Start)
 {
+    public bool IsRoot => ParentSpanId.Length == 0;
+
     public const int Server = 2, Client = 3, Producer = 4, Consumer = 5;
 }
 
@@ -28,6 +30,11 @@ public sealed class OtlpReceiver : IAsyncDisposable
     public ConcurrentQueue<ReceivedSpan> Spans { get; } = new();
 
     public ConcurrentQueue<ReceivedPoint> Points { get; } = new();
+
+    private readonly ConcurrentDictionary<string, int> _metricExports = new();
+
+    /// <summary>Metric exports received so far from each "service/instance".</summary>
+    public IReadOnlyDictionary<string, int> MetricExports => new Dictionary<string, int>(_metricExports);
 
     private OtlpReceiver(WebApplication app) => _app = app;
 
@@ -90,12 +97,13 @@ public sealed class OtlpReceiver : IAsyncDisposable
         }
     }
 
-    // Span: trace_id(1) span_id(2) parent_span_id(4) name(5) kind(6) attributes(9) links(13)
+    // Span: trace_id(1) span_id(2) parent_span_id(4) name(5) kind(6) start_time_unix_nano(7) attributes(9) links(13)
     private static ReceivedSpan ReadSpan(ReadOnlySpan<byte> bytes, string service, string instance)
     {
         var span = new ProtoReader(bytes);
         string traceId = "", spanId = "", parent = "", name = "";
         var kind = 0;
+        var start = DateTimeOffset.UnixEpoch;
         var attributes = new Dictionary<string, string>();
         var links = new List<(string, string)>();
         while (span.Next())
@@ -107,6 +115,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
                 case 4: parent = Convert.ToHexStringLower(span.ReadBytes()); break;
                 case 5: name = span.ReadString(); break;
                 case 6: kind = (int)span.ReadVarint(); break;
+                case 7: start = DateTimeOffset.UnixEpoch.AddTicks((long)(span.ReadFixed64() / 100)); break;
                 case 9: AddAttribute(attributes, span.ReadBytes()); break;
                 case 13:
                     var link = new ProtoReader(span.ReadBytes());
@@ -122,7 +131,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
                 default: span.Skip(); break;
             }
         }
-        return new ReceivedSpan(service, instance, traceId, spanId, parent, name, kind, attributes, links);
+        return new ReceivedSpan(service, instance, traceId, spanId, parent, name, kind, attributes, links, start);
     }
 
     // ExportMetricsServiceRequest: resource_metrics(1) { resource(1), scope_metrics(2) { metrics(2) } }
@@ -150,6 +159,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
                     else scopeMetrics.Skip();
                 }
             }
+            _metricExports.AddOrUpdate($"{service}/{instance}", 1, (_, n) => n + 1);
         }
     }
 
@@ -226,7 +236,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
                 {
                     1 => any.ReadString(),
                     2 => (any.ReadVarint() != 0).ToString(),
-                    3 => ((long)any.ReadVarint()).ToString(),
+                    3 => ((long)any.ReadVarint()).ToString(System.Globalization.CultureInfo.InvariantCulture),
                     4 => BitConverter.UInt64BitsToDouble(any.ReadFixed64()).ToString(System.Globalization.CultureInfo.InvariantCulture),
                     _ => Skipped(ref any),
                 };

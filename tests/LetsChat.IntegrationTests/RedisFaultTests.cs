@@ -26,8 +26,9 @@ public sealed class RedisFaultTests(FaultApp app, ITestOutputHelper output)
         {
             using var sending = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
             var load = clients.Select(c => Load.SendSteadilyAsync(c, MessagesPerSecondPerClient, sending.Token)).ToArray();
-            await Task.Delay(TimeSpan.FromSeconds(2), cts.Token);
+            await Load.AckedMoreAsync(clients, 5, cts.Token);
 
+            var refusedBefore = clients.Sum(c => c.Refusals);
             await app.StopRedisAsync(cts.Token);
             // Its data directory deleted while it is down: it comes back with nothing (docs/operations.md, "Starting empty").
             Directory.Delete(app.DataDir, recursive: true);
@@ -35,9 +36,10 @@ public sealed class RedisFaultTests(FaultApp app, ITestOutputHelper output)
             DateTimeOffset started;
             try
             {
-                // Longer than the Redis client's 5 s timeout: a send waits in its backlog that long
-                // (a blip costs nothing), then is refused with an error frame, never acked.
-                await Task.Delay(TimeSpan.FromSeconds(7), cts.Token);
+                // A send waits in the Redis client's backlog for its 5 s timeout (a blip costs
+                // nothing), then is refused with an error frame, never acked: Redis stays down until one is.
+                await Eventually.TrueAsync(() => clients.Sum(c => c.Refusals) > refusedBefore, cts.Token,
+                    () => $"a send refused while Redis is down; {string.Join("; ", clients)}");
                 foreach (var client in clients) client.Mark();
             }
             finally
@@ -45,7 +47,9 @@ public sealed class RedisFaultTests(FaultApp app, ITestOutputHelper output)
                 started = DateTimeOffset.UtcNow; // from the start request: it returns once Redis is up
                 await app.StartRedisAsync(cts.Token);
             }
-            await Task.Delay(TimeSpan.FromSeconds(10), cts.Token);
+            await Eventually.TrueAsync(() => clients.All(c => c.FirstReceivedAfterMark is not null), cts.Token,
+                () => $"every client receives again after Redis is back; {string.Join("; ", clients)}");
+            await Load.AckedMoreAsync(clients, 10, cts.Token);
             await sending.CancelAsync();
             await Task.WhenAll(load);
             await Load.SettleAsync(clients, cts.Token);
@@ -77,12 +81,12 @@ public sealed class RedisFaultTests(FaultApp app, ITestOutputHelper output)
         var clients = await ResumingClient.StartOnBothReplicasAsync(app, $"pause-{Guid.NewGuid():N}", perReplica: 2, cts.Token);
         using var rooms = app.App.CreateHttpClient("rooms");
         rooms.Timeout = TimeSpan.FromSeconds(10);
-        var replicas = clients.Select(c => c.ReplicaPid).Distinct().ToArray();
+        var replicas = clients.Select(c => c.Replica.Pid).Distinct().ToArray();
         try
         {
             using var sending = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
             var load = clients.Select(c => Load.SendSteadilyAsync(c, MessagesPerSecondPerClient, sending.Token)).ToArray();
-            await Task.Delay(TimeSpan.FromSeconds(2), cts.Token);
+            await Load.AckedMoreAsync(clients, 5, cts.Token);
             var rssBefore = replicas.ToDictionary(p => p, RssMiB);
             var refusedBefore = clients.Sum(c => c.Refusals);
 
@@ -108,7 +112,7 @@ public sealed class RedisFaultTests(FaultApp app, ITestOutputHelper output)
                 Signal("CONT", redis);
             }
             var refusedDuringPause = clients.Sum(c => c.Refusals) - refusedBefore;
-            await Task.Delay(TimeSpan.FromSeconds(5), cts.Token);
+            await Load.AckedMoreAsync(clients, 10, cts.Token); // and flowing again
             await sending.CancelAsync();
             await Task.WhenAll(load);
             await Load.SettleAsync(clients, cts.Token);

@@ -32,10 +32,9 @@ public sealed class ReplicaCrashTests(CrashApp app, ITestOutputHelper output)
 
             using var sending = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
             var load = clients.Select(c => Load.SendSteadilyAsync(c, MessagesPerSecondPerClient, sending.Token)).ToArray();
-            await Task.Delay(TimeSpan.FromSeconds(3), cts.Token);
+            await Load.AckedMoreAsync(clients, 10, cts.Token);
 
-            // X-LetsChat-Replica is "<host>-<pid>-<random>": the pid of the process holding Ben's socket.
-            using var replica = Process.GetProcessById(int.Parse(doomedReplica.Split('-')[^2]));
+            using var replica = doomedReplica.Process();
             var onSurvivor = clients.Where(c => c.Replica != doomedReplica).ToList();
             Assert.Equal(2, onSurvivor.Count);
             var killedAt = Stopwatch.StartNew();
@@ -43,7 +42,10 @@ public sealed class ReplicaCrashTests(CrashApp app, ITestOutputHelper output)
             ben.Abort();
 
             // Load keeps flowing while the doomed clients find the survivor and resume.
-            await Task.Delay(TimeSpan.FromSeconds(6), cts.Token);
+            var doomed = clients.Except(onSurvivor).ToList();
+            await Eventually.TrueAsync(() => doomed.All(c => c.Connects >= 2), cts.Token,
+                () => $"the doomed replica's clients reconnected; {string.Join("; ", doomed)}");
+            await Load.AckedMoreAsync(clients, 20, cts.Token); // a steady load on the survivor, not one burst
             await sending.CancelAsync();
             await Task.WhenAll(load);
             await Load.SettleAsync(clients, cts.Token);

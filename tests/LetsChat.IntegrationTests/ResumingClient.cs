@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
 
 namespace LetsChat.IntegrationTests;
@@ -19,13 +18,13 @@ public sealed class ResumingClient(ChatAppFixture app, string room, string cooki
     private readonly HashSet<string> _acked = [];
     private readonly HashSet<string> _refused = [];
     private readonly CancellationTokenSource _stop = new();
-    private ClientWebSocket? _socket;
+    private TestSocket? _socket;
     private Task? _run;
     private string? _epoch;
     private long _lastSeq;
 
     public string Name { get; } = name;
-    public string Replica { get; private set; } = "";
+    public Replica Replica { get; private set; } = Replica.Unknown;
     public int Connects { get; private set; }
     public int Resets { get; private set; }
     public int Refusals { get; private set; }
@@ -41,7 +40,7 @@ public sealed class ResumingClient(ChatAppFixture app, string room, string cooki
     public static async Task<List<ResumingClient>> StartOnBothReplicasAsync(ChatAppFixture app, string room, int perReplica, CancellationToken ct)
     {
         var clients = new List<ResumingClient>();
-        var replicas = new Dictionary<string, int>();
+        var replicas = new Dictionary<Replica, int>();
         for (var attempt = 0; replicas.Count < 2 || replicas.Values.Any(n => n < perReplica); attempt++)
         {
             if (attempt == 40) throw new InvalidOperationException($"could not place {perReplica} clients on each of two replicas: {string.Join(", ", replicas)}");
@@ -61,9 +60,6 @@ public sealed class ResumingClient(ChatAppFixture app, string room, string cooki
         return clients;
     }
 
-    /// <summary>The room-service process holding this client's socket (X-LetsChat-Replica is "&lt;host&gt;-&lt;pid&gt;-&lt;random&gt;").</summary>
-    public int ReplicaPid => int.Parse(Replica.Split('-')[^2]);
-
     /// <summary>Connects once (so the caller knows the replica), then keeps the socket up in the background.</summary>
     public async Task StartAsync(CancellationToken ct)
     {
@@ -82,6 +78,29 @@ public sealed class ResumingClient(ChatAppFixture app, string room, string cooki
         lock (_lock) (_marked, FirstReceivedAfterMark) = (true, null);
     }
 
+    private static long s_fences = 1_000_000_000; // far above any seq: the history page asked for is simply the latest
+    private readonly HashSet<long> _fencesAnswered = [];
+
+    /// <summary>
+    /// Until the server answered a history request sent now: it is written to the socket behind
+    /// every frame queued before it, so once it is here, they are too.
+    /// </summary>
+    public async Task FenceAsync(CancellationToken ct)
+    {
+        var before = Interlocked.Increment(ref s_fences);
+        await _sendLock.WaitAsync(ct);
+        try
+        {
+            await _socket!.SendJsonAsync(new { type = "history", before, limit = 1 }, ct);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+        await Eventually.TrueAsync(() => { lock (_lock) return _fencesAnswered.Contains(before); }, ct,
+            () => $"{Name}'s fence (history before {before}) answered; {this}");
+    }
+
     /// <summary>Queues a message; it is sent now if the socket is up and again after every reconnect until acked.</summary>
     public async Task SendAsync(string id, string text)
     {
@@ -96,8 +115,7 @@ public sealed class ResumingClient(ChatAppFixture app, string room, string cooki
         {
             if (_socket is { State: WebSocketState.Open } socket)
             {
-                var frame = JsonSerializer.SerializeToUtf8Bytes(new { type = "send", id, text });
-                await socket.SendAsync(frame, WebSocketMessageType.Text, true, CancellationToken.None);
+                await socket.SendJsonAsync(new { type = "send", id, text }, CancellationToken.None);
             }
         }
         catch (Exception e) when (e is WebSocketException or ObjectDisposedException or IOException)
@@ -112,21 +130,10 @@ public sealed class ResumingClient(ChatAppFixture app, string room, string cooki
 
     private async Task ConnectAsync(CancellationToken ct)
     {
-        var socket = new ClientWebSocket();
-        socket.Options.AddSubProtocol("letschat.v1");
-        socket.Options.SetRequestHeader("Cookie", cookie);
-        socket.Options.CollectHttpResponseDetails = true;
         var query = _epoch is null ? "" : $"?epoch={_epoch}&after={_lastSeq}";
-        try
-        {
-            await socket.ConnectAsync(new Uri($"ws://{app.Gateway.Authority}/ws/chat/{room}/{query}"), ct);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-        Replica = socket.HttpResponseHeaders?.TryGetValue(ChatClient.ReplicaHeader, out var values) == true ? string.Join(",", values) : "";
+        var socket = await TestSocket.ConnectAsync(
+            new Uri($"ws://{app.Gateway.Authority}/ws/chat/{room}/{query}"), ct, TestSocket.V1Protocol, cookie);
+        Replica = socket.Replica;
         Connects++;
         _socket = socket;
         string[] resend;
@@ -167,21 +174,11 @@ public sealed class ResumingClient(ChatAppFixture app, string room, string cooki
         }
     }
 
-    private async Task ReadUntilClosedAsync(ClientWebSocket socket, CancellationToken ct)
+    private async Task ReadUntilClosedAsync(TestSocket socket, CancellationToken ct)
     {
-        var buffer = new byte[256 * 1024];
-        while (true)
+        while (await socket.ReceiveJsonAsync(ct) is { } frame)
         {
-            var length = 0;
-            ValueWebSocketReceiveResult result;
-            do
-            {
-                result = await socket.ReceiveAsync(buffer.AsMemory(length), ct);
-                if (result.MessageType == WebSocketMessageType.Close) return;
-                length += result.Count;
-            } while (!result.EndOfMessage);
-            using var json = JsonDocument.Parse(buffer.AsMemory(0, length));
-            OnFrame(json.RootElement);
+            OnFrame(frame);
         }
     }
 
@@ -213,6 +210,9 @@ public sealed class ResumingClient(ChatAppFixture app, string room, string cooki
                     }
                 }
                 break;
+            case "history" when frame.TryGetProperty("before", out var fence):
+                lock (_lock) _fencesAnswered.Add(fence.GetInt64());
+                break;
             case "ack":
                 lock (_lock)
                 {
@@ -242,7 +242,7 @@ public sealed class ResumingClient(ChatAppFixture app, string room, string cooki
     {
         await _stop.CancelAsync();
         if (_run is not null) await _run;
-        if (_socket is not null) await ChatClient.CloseQuietlyAsync(_socket);
+        if (_socket is not null) await _socket.DisposeAsync();
         _stop.Dispose();
     }
 
@@ -271,14 +271,25 @@ public static class Load
         }
     }
 
-    /// <summary>Waits until every send was acked and every client received every acked message.</summary>
+    /// <summary>Until each client has <paramref name="more"/> acks beyond what it has now: the load is flowing.</summary>
+    public static async Task AckedMoreAsync(IReadOnlyList<ResumingClient> clients, int more, CancellationToken ct)
+    {
+        var now = clients.ToDictionary(c => c, c => c.AckedTexts.Count);
+        await Eventually.TrueAsync(() => clients.All(c => c.AckedTexts.Count >= now[c] + more), ct,
+            () => $"{more} more acks for every client; {string.Join("; ", clients)}");
+    }
+
+    /// <summary>
+    /// Waits until every send was acked and every client received every acked message, then fences
+    /// each socket, so that anything the server had queued for it (a late duplicate) has arrived too.
+    /// </summary>
     public static async Task SettleAsync(IReadOnlyList<ResumingClient> clients, CancellationToken ct)
     {
         await Eventually.TrueAsync(() => clients.All(c => c.PendingCount == 0), ct, () => $"every send acked; {string.Join("; ", clients)}");
         var acked = clients.SelectMany(c => c.AckedTexts).ToHashSet();
         await Eventually.TrueAsync(() => clients.All(c => acked.IsSubsetOf(c.Received.Select(r => r.Text))), ct,
             () => $"every client has every acked message; {DeliveryCounts.Of(clients)}");
-        await Task.Delay(TimeSpan.FromSeconds(1), ct); // room for a late duplicate to show
+        await Task.WhenAll(clients.Select(c => c.FenceAsync(ct)));
     }
 }
 

@@ -14,10 +14,7 @@ public sealed class SecurityTests(LimitsApp app)
     public async Task AnUpgradeFromAForeignOriginIsRefusedWith403(string origin)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        using var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("Origin", origin);
-
-        var refused = await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(app.WebSocketUri("lobby"), cts.Token));
+        var refused = await Assert.ThrowsAsync<WebSocketException>(() => TestSocket.ConnectAsync(app.WebSocketUri("lobby"), cts.Token, origin: origin));
 
         Assert.Contains("403", refused.Message);
     }
@@ -26,10 +23,7 @@ public sealed class SecurityTests(LimitsApp app)
     public async Task AnUpgradeFromTheSitesOwnOriginIsAccepted()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        using var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("Origin", $"http://{app.Gateway.Authority}");
-
-        await socket.ConnectAsync(app.WebSocketUri("lobby"), cts.Token);
+        await using var socket = await TestSocket.ConnectAsync(app.WebSocketUri("lobby"), cts.Token, origin: $"http://{app.Gateway.Authority}");
 
         Assert.Equal(WebSocketState.Open, socket.State);
     }
@@ -70,7 +64,9 @@ public sealed class SecurityTests(LimitsApp app)
         {
             // closed under us: that is the point
         }
+        // Told, in words, why the socket went: the close frame says what the error frames said.
         Assert.Equal(WebSocketCloseStatus.PolicyViolation, flooder.CloseStatus);
+        Assert.Contains("Too many frames", flooder.CloseStatusDescription);
         // Told once per burst, never once per refused frame (the close needs FloodCloseAfter = 50
         // refusals in a row, so per-frame errors would be 50 or more). Each refill of the bucket
         // (once a second, on a timer not aligned with this test; one may also fall in the first
@@ -85,7 +81,7 @@ public sealed class SecurityTests(LimitsApp app)
         {
             seen.Add((await listener.ReceiveTypeAsync("message", cts.Token)).Text());
         }
-        Assert.InRange(seen.Count(t => t.StartsWith("spam")), 30, 45);
+        Assert.InRange(seen.Count(t => t.StartsWith("spam", StringComparison.Ordinal)), 30, 45);
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public static class Sessions
 
     public static string CookieFrom(HttpResponseMessage response)
     {
-        var setCookie = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(CookieName + "="));
+        var setCookie = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(CookieName + "=", StringComparison.Ordinal));
         return setCookie[..setCookie.IndexOf(';')];
     }
 

@@ -42,7 +42,7 @@ public sealed class SlowConsumerTests(ServerRedisApp app, ITestOutputHelper outp
         var readers = new List<LatencyReader>();
         for (var i = 0; i < 3; i++) readers.Add(await LatencyReader.StartAsync(app.WebSocketUri(room), cts.Token));
         await using var watcher = await V1Client.ConnectAsync(app, room, cts.Token, cookie: await Sessions.CreateAsync(app, "Watcher", cts.Token));
-        var replicas = readers.Select(r => r.ReplicaPid).Append(watcher.Replica.Split('-')[^2] is var p ? int.Parse(p) : 0).Distinct().ToArray();
+        var replicas = readers.Select(r => r.Replica.Pid).Append(watcher.Replica.Pid).Distinct().ToArray();
 
         try
         {
@@ -54,7 +54,7 @@ public sealed class SlowConsumerTests(ServerRedisApp app, ITestOutputHelper outp
 
             // Phase 2: the same load with a member who never reads, on a tiny receive window.
             var rssBefore = replicas.ToDictionary(pid => pid, RssMiB);
-            using var slow = await ConnectSlowAsync(room, await Sessions.CreateAsync(app, "Slow", cts.Token), cts.Token);
+            await using var slow = await ConnectSlowAsync(room, await Sessions.CreateAsync(app, "Slow", cts.Token), cts.Token);
             await watcher.ReceivePresenceAsync("join", "Slow", cts.Token);
             foreach (var reader in readers) reader.Reset();
             var dropped = watcher.ReceivePresenceAsync("leave", "Slow", cts.Token);
@@ -104,7 +104,7 @@ public sealed class SlowConsumerTests(ServerRedisApp app, ITestOutputHelper outp
         }
     }
 
-    private async Task<ClientWebSocket> ConnectSlowAsync(string room, string cookie, CancellationToken ct)
+    private async Task<TestSocket> ConnectSlowAsync(string room, string cookie, CancellationToken ct)
     {
         // A 4 KB receive buffer: the kernel's window stays small, as a stalled phone's would.
         var handler = new SocketsHttpHandler
@@ -116,27 +116,21 @@ public sealed class SlowConsumerTests(ServerRedisApp app, ITestOutputHelper outp
                 return new NetworkStream(socket, ownsSocket: true);
             },
         };
-        var client = new ClientWebSocket();
-        client.Options.AddSubProtocol("letschat.v1");
-        client.Options.SetRequestHeader("Cookie", cookie);
-        await client.ConnectAsync(new Uri($"ws://{app.Gateway.Authority}/ws/chat/{room}/"), new HttpMessageInvoker(handler), ct);
-        return client;
+        return await TestSocket.ConnectAsync(app.WebSocketUri(room), ct, TestSocket.V1Protocol, cookie, new HttpMessageInvoker(handler));
     }
 
-    private static async Task<(int Frames, WebSocketCloseStatus? Status)> DrainAsync(ClientWebSocket socket, CancellationToken ct)
+    private static async Task<(int Frames, WebSocketCloseStatus? Status)> DrainAsync(TestSocket socket, CancellationToken ct)
     {
-        var buffer = new byte[64 * 1024];
         var frames = 0;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
         try
         {
-            while (true)
+            while (await socket.ReceiveAsync(timeout.Token) is not null)
             {
-                var result = await socket.ReceiveAsync(buffer, timeout.Token);
-                if (result.MessageType == WebSocketMessageType.Close) return (frames, socket.CloseStatus);
-                if (result.EndOfMessage) frames++;
+                frames++;
             }
+            return (frames, socket.CloseStatus);
         }
         catch (WebSocketException)
         {
@@ -178,12 +172,12 @@ public sealed class SlowConsumerTests(ServerRedisApp app, ITestOutputHelper outp
 
         public Exception? Failure { get; private set; }
 
-        public int ReplicaPid => int.Parse(_client.Replica.Split('-')[^2]);
+        public Replica Replica => _client.Replica;
 
         public static async Task<LatencyReader> StartAsync(Uri uri, CancellationToken ct)
         {
             var reader = new LatencyReader(await ChatClient.ConnectAsync(uri, ct));
-            reader._loop = Task.Run(reader.ReadAsync);
+            reader._loop = Task.Run(reader.ReadAsync, CancellationToken.None); // stopped by DisposeAsync
             return reader;
         }
 
@@ -194,7 +188,7 @@ public sealed class SlowConsumerTests(ServerRedisApp app, ITestOutputHelper outp
                 while (!_stop.IsCancellationRequested)
                 {
                     var text = await _client.ReceiveMessageAsync(_stop.Token) ?? throw new InvalidOperationException("closed by the server");
-                    var sentAt = long.Parse(text.AsSpan(0, text.IndexOf('|')));
+                    var sentAt = long.Parse(text.AsSpan(0, text.IndexOf('|')), System.Globalization.CultureInfo.InvariantCulture);
                     var now = Stopwatch.GetTimestamp();
                     lock (_latencies) { _latencies.Add(now - sentAt); _times.Add(now); }
                 }

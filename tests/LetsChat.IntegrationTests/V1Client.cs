@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
 
 namespace LetsChat.IntegrationTests;
@@ -7,18 +6,17 @@ namespace LetsChat.IntegrationTests;
 /// <summary>A letschat.v1 socket for tests: typed frames as JSON, with a timeout on every wait.</summary>
 public sealed class V1Client : IAsyncDisposable
 {
-    private readonly ClientWebSocket _socket = new();
-    private readonly byte[] _buffer = new byte[256 * 1024];
+    private readonly TestSocket _socket;
     // Frames read while waiting for something else (an ack), handed out by the next receive.
     private readonly Queue<JsonElement> _pending = new();
 
-    private V1Client()
-    {
-        _socket.Options.CollectHttpResponseDetails = true;
-        _socket.Options.AddSubProtocol("letschat.v1");
-    }
+    // The last frames read, so a wait that times out can say what did arrive.
+    private readonly Queue<string> _recent = new();
+    private readonly string _room;
 
-    public string Replica { get; private set; } = "";
+    private V1Client(TestSocket socket, string room) => (_socket, _room) = (socket, room);
+
+    public Replica Replica => _socket.Replica;
 
     /// <summary>Who the server says this socket is (the welcome's user id).</summary>
     public string UserId => Welcome.GetProperty("user").GetProperty("id").GetString()!;
@@ -32,45 +30,29 @@ public sealed class V1Client : IAsyncDisposable
 
     public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
 
+    public string? CloseStatusDescription => _socket.CloseStatusDescription;
+
     public static async Task<V1Client> ConnectAsync(
         ChatAppFixture app, string room, CancellationToken ct, string? cookie = null, string? epoch = null, long? after = null)
     {
         var query = epoch is null ? "" : $"?epoch={epoch}&after={after}";
-        var client = new V1Client();
-        if (cookie is not null)
-        {
-            client._socket.Options.SetRequestHeader("Cookie", cookie);
-        }
-        await client._socket.ConnectAsync(new Uri($"ws://{app.Gateway.Authority}/ws/chat/{room}/{query}"), ct);
-        Assert.Equal("letschat.v1", client._socket.SubProtocol);
-        client.Replica = client._socket.HttpResponseHeaders?.TryGetValue(ChatClient.ReplicaHeader, out var values) == true
-            ? string.Join(",", values) : "";
+        var client = new V1Client(await TestSocket.ConnectAsync(
+            new Uri($"ws://{app.Gateway.Authority}/ws/chat/{room}/{query}"), ct, TestSocket.V1Protocol, cookie), room);
+        Assert.Equal(TestSocket.V1Protocol, client._socket.SubProtocol);
         client.Welcome = await client.ReceiveAsync(ct);
         Assert.Equal("welcome", client.Welcome.GetProperty("type").GetString());
         return client;
     }
 
     /// <summary>Connects until the socket lands on a replica other than <paramref name="notOn"/>.</summary>
-    public static async Task<V1Client> ConnectElsewhereAsync(
-        ChatAppFixture app, string room, string notOn, CancellationToken ct, string? cookie = null, string? epoch = null, long? after = null)
-    {
-        for (var attempt = 0; attempt < 30; attempt++)
-        {
-            var client = await ConnectAsync(app, room, ct, cookie, epoch, after);
-            if (client.Replica != notOn)
-            {
-                return client;
-            }
-            await client.DisposeAsync();
-        }
-        throw new InvalidOperationException($"30 connections all landed on replica {notOn}.");
-    }
+    public static Task<V1Client> ConnectElsewhereAsync(
+        ChatAppFixture app, string room, Replica notOn, CancellationToken ct, string? cookie = null, string? epoch = null, long? after = null) =>
+        TestSocket.ElsewhereAsync(() => ConnectAsync(app, room, ct, cookie, epoch, after), c => c.Replica, notOn);
 
     public Task SendAsync(string text, string id, CancellationToken ct) =>
         SendFrameAsync(new { type = "send", id, text }, ct);
 
-    public async Task SendFrameAsync(object frame, CancellationToken ct) =>
-        await _socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(frame), WebSocketMessageType.Text, true, ct);
+    public Task SendFrameAsync(object frame, CancellationToken ct) => _socket.SendJsonAsync(frame, ct);
 
     /// <summary>The next frame; throws when the server closed the socket.</summary>
     public Task<JsonElement> ReceiveAsync(CancellationToken ct) =>
@@ -78,22 +60,29 @@ public sealed class V1Client : IAsyncDisposable
 
     private async Task<JsonElement> ReadFrameAsync(CancellationToken ct)
     {
-        var length = 0;
-        while (true)
+        JsonElement? frame;
+        try
         {
-            var result = await _socket.ReceiveAsync(_buffer.AsMemory(length), ct);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                throw new InvalidOperationException($"Closed by the server: {_socket.CloseStatus} {_socket.CloseStatusDescription}");
-            }
-            length += result.Count;
-            if (result.EndOfMessage)
-            {
-                using var json = JsonDocument.Parse(_buffer.AsMemory(0, length));
-                return json.RootElement.Clone();
-            }
+            frame = await _socket.ReceiveJsonAsync(ct);
         }
+        catch (OperationCanceledException e) when (ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"No frame in time on {Replica}, room {_room}. {Recent()}", e);
+        }
+        if (frame is not { } received)
+        {
+            throw new InvalidOperationException($"Closed by {Replica} ({_socket.CloseStatus} {_socket.CloseStatusDescription}), room {_room}. {Recent()}");
+        }
+        var text = received.GetRawText();
+        _recent.Enqueue(text.Length <= 160 ? text : text[..160] + "…");
+        if (_recent.Count > 10)
+        {
+            _recent.Dequeue();
+        }
+        return received;
     }
+
+    private string Recent() => _recent.Count == 0 ? "Nothing was received." : $"The last frames received:{Environment.NewLine}{string.Join(Environment.NewLine, _recent)}";
 
     /// <summary>The next frame of <paramref name="type"/>, skipping others.</summary>
     public async Task<JsonElement> ReceiveTypeAsync(string type, CancellationToken ct)
@@ -207,7 +196,7 @@ public sealed class V1Client : IAsyncDisposable
     /// <summary>Drops the connection without a close handshake, like a network failure.</summary>
     public void Abort() => _socket.Abort();
 
-    public async ValueTask DisposeAsync() => await ChatClient.CloseQuietlyAsync(_socket);
+    public ValueTask DisposeAsync() => _socket.DisposeAsync();
 }
 
 public static class Frames
@@ -225,6 +214,4 @@ public static class Frames
     public static string UserId(this JsonElement frame) => frame.GetProperty("user").GetProperty("id").GetString()!;
 
     public static List<JsonElement> Messages(this JsonElement frame) => [.. frame.GetProperty("messages").EnumerateArray()];
-
-    public static string Raw(this JsonElement frame) => Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(frame));
 }

@@ -1,6 +1,6 @@
 using LetsChat.AppHost;
 
-namespace LetsChat.IntegrationTests;
+namespace LetsChat.Tests;
 
 /// <summary>The AppHost's rule for LetsChat:Redis=auto, with the machine probes replaced.</summary>
 public sealed class RedisModeChooserTests

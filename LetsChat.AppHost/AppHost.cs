@@ -7,8 +7,7 @@ var rooms = builder.AddProject<Projects.LetsChat_RoomService>("rooms")
     .WithHttpHealthCheck("/health")
     .WithReplicas(2)
     .WithRoomSettings()
-    .WithReference(redis)
-    .WaitFor(redis);
+    .WithChatRedis(redis);
 
 var frontend = builder.AddProject<Projects.LetsChat_Frontend>("frontend")
     .WithHttpEndpoint()

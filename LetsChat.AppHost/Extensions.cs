@@ -44,7 +44,7 @@ internal static class Extensions
             RedisMode.Server => builder.AddRedisProcess(name, choice.ServerPath!, (resource, password) =>
             [
                 // The password goes in a config file (mode 600), never on the command line or in logs.
-                WriteRedisConfig(resource.WorkingDirectory, password),
+                RedisConfigFile.Write(resource.WorkingDirectory, $"requirepass {password}\n"),
                 "--port", resource.Endpoint.Property(EndpointProperty.TargetPort),
                 "--bind", "127.0.0.1",
                 .. RedisPersistence.ServerArgs(storage),
@@ -64,6 +64,8 @@ internal static class Extensions
                 "--lua-transaction-mode",
                 .. RedisPersistence.GarnetArgs(storage),
             ]),
+            // LetsChat:ClusterPort: the first of six node ports (default 7100; 0 = any free ones).
+            RedisMode.Cluster => builder.AddRedisCluster(name, choice.ServerPath!, storage, builder.Configuration.GetValue("LetsChat:ClusterPort", 7100)),
             _ => throw new InvalidOperationException($"Unexpected Redis mode {choice.Mode}."),
         };
     }
@@ -137,18 +139,15 @@ internal static class Extensions
             .WithHealthCheck(healthCheckKey);
     }
 
-    /// <summary>A redis.conf holding only the password, readable by this user alone.</summary>
-    private static string WriteRedisConfig(string directory, string password)
+    /// <summary>
+    /// References Redis and waits until it serves: healthy for a server or a container; for a
+    /// cluster, its setup step completed (every node up, every master with a replica in sync).
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithChatRedis(
+        this IResourceBuilder<ProjectResource> rooms, IResourceBuilder<IResourceWithConnectionString> redis)
     {
-        var path = Path.Combine(directory, "redis.conf");
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-        using var file = new FileStream(path, options);
-        file.Write(System.Text.Encoding.ASCII.GetBytes($"requirepass {password}\n"));
-        return path;
+        rooms.WithReference(redis);
+        return redis.Resource is RedisClusterResource ? rooms.WaitForCompletion(redis) : rooms.WaitFor(redis);
     }
 
     private static string GarnetHostPath() =>
@@ -208,4 +207,21 @@ internal static partial class AppHostLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "LetsChat is ready: {Url}/chat/")]
     public static partial void Ready(ILogger logger, string url);
+}
+
+/// <summary>A redis.conf holding secrets (the password), readable by this user alone.</summary>
+internal static class RedisConfigFile
+{
+    public static string Write(string directory, string content)
+    {
+        var path = Path.Combine(directory, "redis.conf");
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        using var file = new FileStream(path, options);
+        file.Write(System.Text.Encoding.ASCII.GetBytes(content));
+        return path;
+    }
 }

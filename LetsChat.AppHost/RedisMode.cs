@@ -11,6 +11,8 @@ public enum RedisMode
     Server,
     /// <summary>The embedded Garnet host (LetsChat.Garnet): needs nothing installed.</summary>
     Garnet,
+    /// <summary>A Redis Cluster of redis-server processes: three masters, three replicas (never chosen by auto).</summary>
+    Cluster,
 }
 
 /// <summary>The decision made for <see cref="RedisMode.Auto"/>, and why, so the AppHost can log it.</summary>
@@ -24,8 +26,9 @@ public static class RedisModeChooser
         "container" => RedisMode.Container,
         "server" => RedisMode.Server,
         "garnet" => RedisMode.Garnet,
+        "cluster" => RedisMode.Cluster,
         _ => throw new InvalidOperationException(
-            $"LetsChat:Redis is '{configured}'; expected one of auto, container, server, garnet."),
+            $"LetsChat:Redis is '{configured}'; expected one of auto, container, server, garnet, cluster."),
     };
 
     /// <summary>Resolves <paramref name="configured"/> to a concrete mode. The probes are parameters so the rule is testable.</summary>
@@ -42,6 +45,10 @@ public static class RedisModeChooser
                     "LetsChat:Redis=server but no redis-server is on PATH (apt-get install -y redis-server), " +
                     "or use LetsChat:Redis=garnet.");
                 return new(RedisMode.Server, "LetsChat:Redis=server", path);
+            case RedisMode.Cluster:
+                var clusterPath = findRedisServer() ?? throw new InvalidOperationException(
+                    "LetsChat:Redis=cluster but no redis-server is on PATH (apt-get install -y redis-server).");
+                return new(RedisMode.Cluster, "LetsChat:Redis=cluster", clusterPath);
         }
 
         if (dockerAnswers())

@@ -62,5 +62,5 @@ public sealed record RedisStorage(Durability Durability, string? DataDir)
     public static string DefaultDataDir(RedisMode mode) => Path.Combine(
         Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create),
         "LetsChat",
-        mode == RedisMode.Garnet ? "garnet" : "redis-server");
+        mode switch { RedisMode.Garnet => "garnet", RedisMode.Cluster => "redis-cluster", _ => "redis-server" });
 }

@@ -45,6 +45,12 @@ public sealed class RoomServiceOptions
     /// </summary>
     public int FeedCheckSeconds { get; set; } = 2;
 
+    /// <summary>
+    /// Redis Cluster only: how long a send waits for a replica to confirm it (WAIT) before it is
+    /// refused as unavailable. An ack on a cluster means the message is on two nodes.
+    /// </summary>
+    public int ReplicaWaitMilliseconds { get; set; } = 1000;
+
     /// <summary>At most one typing frame per user per this interval; extra ones are dropped.</summary>
     public int TypingIntervalMilliseconds { get; set; } = 2000;
 

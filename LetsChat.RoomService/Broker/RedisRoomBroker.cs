@@ -8,9 +8,10 @@ namespace LetsChat.RoomService.Broker;
 
 /// <summary>
 /// Redis: publish.lua for messages and their updates, one pub/sub channel per room, one subscription per room per
-/// replica. What goes through Redis is defined in <see cref="RoomRecords"/>.
+/// replica (sharded on a cluster: <see cref="RoomChannels"/>). What goes through Redis is defined in <see cref="RoomRecords"/>.
 /// </summary>
-public sealed class RedisRoomBroker(IConnectionMultiplexer redis, IOptions<RoomServiceOptions> options, RoomTelemetry telemetry) : IRoomBroker
+public sealed class RedisRoomBroker(
+    IConnectionMultiplexer redis, RoomChannels channels, IOptions<RoomServiceOptions> options, RoomTelemetry telemetry) : IRoomBroker
 {
     private readonly RoomServiceOptions _options = options.Value;
 
@@ -60,15 +61,39 @@ public sealed class RedisRoomBroker(IConnectionMultiplexer redis, IOptions<RoomS
 
     private async Task<PublishResult> EvaluateAsync(string room, RedisValue[] args)
     {
-        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(RedisScripts.Publish, RedisKeys.Log(room), args))!;
+        var db = redis.GetDatabase();
+        var result = (RedisResult[])(await db.ScriptEvaluateAsync(channels.PublishScript, RedisKeys.Log(room), args))!;
         var refused = (string)result[3]!;
+        if (refused.Length == 0 && channels.OnCluster)
+        {
+            await ReplicatedAsync(db, room);
+        }
         return new PublishResult((string)result[0]!, (long)result[1], (long)result[2] == 1, refused.Length == 0 ? null : refused);
+    }
+
+    /// <summary>
+    /// On a cluster an ack means "on a replica too": replication is asynchronous, and a failover
+    /// would otherwise drop acknowledged messages. WAIT on the room's master counts the replicas
+    /// that have every write this connection sent it, the script's included (one connection per
+    /// node, commands in order). None in time: the send is refused, and the client's retry with
+    /// the same id is answered from the dedupe entry once it is replicated.
+    /// </summary>
+    private async Task ReplicatedAsync(IDatabase db, string room)
+    {
+        var master = await db.IdentifyEndpointAsync(RedisKeys.MessageLog(room))
+            ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, $"No master for room {room}'s slot.");
+        var replicas = (long)await redis.GetServer(master).ExecuteAsync("WAIT", 1, _options.ReplicaWaitMilliseconds);
+        if (replicas < 1)
+        {
+            telemetry.ReplicaWaitTimedOut();
+            throw new RedisTimeoutException($"No replica confirmed the write within {_options.ReplicaWaitMilliseconds} ms.", CommandStatus.Sent);
+        }
     }
 
     public async Task PublishTypingAsync(string room, ChatUser user, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(RedisKeys.LiveChannel(room)), RoomRecords.Typing(user));
+        await redis.GetSubscriber().PublishAsync(channels.Live(room), RoomRecords.Typing(user));
     }
 
     public async Task<IAsyncDisposable> SubscribeAsync(
@@ -77,7 +102,7 @@ public sealed class RedisRoomBroker(IConnectionMultiplexer redis, IOptions<RoomS
         cancellationToken.ThrowIfCancellationRequested();
         // A message queue (not a handler) keeps the channel's order. It is drained a batch at a
         // time: what piled up while the room delivered the last batch goes out with one flush per socket.
-        var queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(RedisKeys.LiveChannel(room)));
+        var queue = await redis.GetSubscriber().SubscribeAsync(channels.Live(room));
         _ = Task.Run(() => DrainAsync(room, queue, onEvents), CancellationToken.None); // ends when the queue completes
         return new Subscription(queue);
     }

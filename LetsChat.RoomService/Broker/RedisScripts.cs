@@ -12,6 +12,20 @@ internal static class RedisScripts
 
     public static string Presence { get; } = Load("presence.lua");
 
+    /// <summary>
+    /// publish.lua as a Redis Cluster runs it: SPUBLISH, so the record goes to the room's shard
+    /// only. The channel hashes to the room's slot like its keys, so the script stays on one node.
+    /// </summary>
+    public static string PublishSharded { get; } = Sharded(Publish);
+
+    /// <summary>presence.lua with SPUBLISH (see <see cref="PublishSharded"/>).</summary>
+    public static string PresenceSharded { get; } = Sharded(Presence);
+
+    private static string Sharded(string script) =>
+        script.Replace("redis.call('PUBLISH',", "redis.call('SPUBLISH',", StringComparison.Ordinal) is var sharded && sharded != script
+            ? sharded
+            : throw new InvalidOperationException("A script that publishes no longer calls redis.call('PUBLISH', …); update RedisScripts.Sharded.");
+
     private static string Load(string name)
     {
         using var stream = typeof(RedisScripts).Assembly.GetManifestResourceStream($"LetsChat.Lua.{name}")

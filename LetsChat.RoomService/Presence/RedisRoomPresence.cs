@@ -8,7 +8,7 @@ using StackExchange.Redis;
 namespace LetsChat.RoomService.Presence;
 
 /// <summary>Presence in Redis (presence.lua), plus the index of rooms with members (<see cref="RedisKeys.RoomIndex"/>).</summary>
-public sealed class RedisRoomPresence(IConnectionMultiplexer redis, IOptions<RoomServiceOptions> options, TimeProvider clock) : IRoomPresence
+public sealed class RedisRoomPresence(IConnectionMultiplexer redis, RoomChannels channels, IOptions<RoomServiceOptions> options, TimeProvider clock) : IRoomPresence
 {
     // How many recently active rooms GET /api/rooms looks at before counting members.
     private const int IndexScan = 500;
@@ -78,7 +78,7 @@ public sealed class RedisRoomPresence(IConnectionMultiplexer redis, IOptions<Roo
         cancellationToken.ThrowIfCancellationRequested();
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         RedisValue[] values = [operation, now, now + _options.PresenceTtlSeconds * 1000L, RedisKeys.LiveChannel(room), .. args];
-        return redis.GetDatabase().ScriptEvaluateAsync(RedisScripts.Presence, RedisKeys.Presence(room), values);
+        return redis.GetDatabase().ScriptEvaluateAsync(channels.PresenceScript, RedisKeys.Presence(room), values);
     }
 
     private static string UserJson(ChatUser user) => RoomRecords.User(user);

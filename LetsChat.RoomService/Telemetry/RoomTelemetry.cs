@@ -32,6 +32,7 @@ public sealed class RoomTelemetry
     private readonly Counter<long> _gapsFilled;
     private readonly Counter<long> _deafRooms;
     private readonly Counter<long> _rewinds;
+    private readonly Counter<long> _replicaWaitTimeouts;
 
     public RoomTelemetry(IMeterFactory meterFactory)
     {
@@ -53,6 +54,7 @@ public sealed class RoomTelemetry
         _framesDropped = meter.CreateCounter<long>("letschat.redis.frames_dropped", "{frame}", "Frames on a room channel this service could not read (never expected).");
         _deafRooms = meter.CreateCounter<long>("letschat.redis.deaf_subscriptions", "{room}", "Rooms whose subscription stopped bringing messages the log had; each was refilled from history and subscribed again.");
         _rewinds = meter.CreateCounter<long>("letschat.redis.log_rewinds", "{room}", "Rooms whose log was found behind what this replica had delivered (Redis lost its last writes); each got a new epoch and its members a reset.");
+        _replicaWaitTimeouts = meter.CreateCounter<long>("letschat.redis.replica_wait_timeouts", "{message}", "Cluster only: sends refused because no replica confirmed them within LetsChat:Rooms:ReplicaWaitMilliseconds.");
         _gapsFilled = meter.CreateCounter<long>("letschat.redis.gap_messages_filled", "{message}", "Messages pub/sub did not bring (a reconnect, a restart) that were delivered from history instead.");
     }
 
@@ -101,4 +103,6 @@ public sealed class RoomTelemetry
     public void DeafSubscription() => _deafRooms.Add(1);
 
     public void LogRewound() => _rewinds.Add(1);
+
+    public void ReplicaWaitTimedOut() => _replicaWaitTimeouts.Add(1);
 }

@@ -20,6 +20,9 @@ public abstract class ChatAppFixture(string redisMode, params string[] settings)
 
     public string RedisMode { get; } = redisMode;
 
+    /// <summary>The resource with Redis's "tcp" endpoint: "redis", or a cluster's first node.</summary>
+    public string RedisNode => RedisMode == "cluster" ? "redis-1" : "redis";
+
     public DistributedApplication App => _app ?? throw new InvalidOperationException("Not started.");
 
     public Uri Gateway { get; private set; } = null!;
@@ -249,6 +252,15 @@ public sealed class GarnetEverysecCollection : ICollectionFixture<GarnetEverysec
 public sealed class GarnetRedisCollection : ICollectionFixture<GarnetRedisApp>
 {
     public const string Name = "app with Garnet";
+}
+
+/// <summary>A Redis Cluster (three masters, three replicas) on free loopback ports, as the shared specs use it.</summary>
+public sealed class ClusterApp() : ChatAppFixture("cluster", [$"--LetsChat:Rooms:HistoryLength={HistoryLength}", .. Unthrottled, "--LetsChat:ClusterPort=0"]);
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterApp>
+{
+    public const string Name = "app with a Redis Cluster";
 }
 
 /// <summary>Keeps the resources' log lines in memory (the forwarded console output of every service and Redis).</summary>

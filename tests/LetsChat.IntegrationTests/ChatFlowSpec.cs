@@ -55,7 +55,7 @@ public abstract class ChatFlowSpec(ChatAppFixture app)
     public async Task RedisListensOnLoopbackAndRefusesClientsWithoutThePassword()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var redis = app.App.GetEndpoint("redis", "tcp");
+        var redis = app.App.GetEndpoint(app.RedisNode, "tcp");
         Assert.Contains(redis.Host, (string[])["localhost", "127.0.0.1"]);
         using var tcp = new System.Net.Sockets.TcpClient();
         await tcp.ConnectAsync(redis.Host, redis.Port, cts.Token);
@@ -77,3 +77,6 @@ public sealed class ChatFlowOnRedisServerTests(ServerRedisApp app) : ChatFlowSpe
 
 [Collection(GarnetRedisCollection.Name)]
 public sealed class ChatFlowOnGarnetTests(GarnetRedisApp app) : ChatFlowSpec(app);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ChatFlowOnClusterTests(ClusterApp app) : ChatFlowSpec(app);

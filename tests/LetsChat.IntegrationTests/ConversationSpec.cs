@@ -142,3 +142,6 @@ public sealed class ConversationOnRedisServerTests(ServerRedisApp app) : Convers
 
 [Collection(GarnetRedisCollection.Name)]
 public sealed class ConversationOnGarnetTests(GarnetRedisApp app) : ConversationSpec(app);
+
+[Collection(ClusterCollection.Name)]
+public sealed class ConversationOnClusterTests(ClusterApp app) : ConversationSpec(app);

@@ -314,8 +314,11 @@ public sealed class BackupRestoreTests(FaultApp app, ITestOutputHelper output)
     }
 }
 
-/// <summary>redis-cli against the app's Redis, the password passed in REDISCLI_AUTH (never on a command line).</summary>
-public sealed class RedisCli(string host, string port, string password)
+/// <summary>
+/// redis-cli against the app's Redis, the password passed in REDISCLI_AUTH (never on a command
+/// line). On a cluster it starts at the first node and follows redirects (-c).
+/// </summary>
+public sealed class RedisCli(string host, string port, string password, bool cluster = false)
 {
     public static async Task<RedisCli> ForAsync(ChatAppFixture app, CancellationToken ct)
     {
@@ -325,13 +328,16 @@ public sealed class RedisCli(string host, string port, string password)
         var parts = connection.Split(',');
         var endpoint = parts[0].Split(':');
         var password = parts.Single(p => p.StartsWith("password=", StringComparison.Ordinal))["password=".Length..];
-        return new RedisCli(endpoint[0], endpoint[1], password);
+        return new RedisCli(endpoint[0], endpoint[1], password, cluster: parts.Count(p => p.Contains(':', StringComparison.Ordinal)) > 1);
     }
+
+    /// <summary>The same Redis, one node of it: commands go to <paramref name="nodePort"/> and stay there.</summary>
+    public RedisCli On(int nodePort) => new(host, nodePort.ToString(System.Globalization.CultureInfo.InvariantCulture), password);
 
     public async Task<string> RunAsync(CancellationToken ct, params string[] args)
     {
         var start = new System.Diagnostics.ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in (string[])["-h", host, "-p", port, .. args])
+        foreach (var arg in (string[])["-h", host, "-p", port, .. cluster ? ["-c"] : Array.Empty<string>(), .. args])
         {
             start.ArgumentList.Add(arg);
         }

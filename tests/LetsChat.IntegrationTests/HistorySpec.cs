@@ -220,3 +220,6 @@ public sealed class HistoryOnRedisServerTests(ServerRedisApp app) : HistorySpec(
 
 [Collection(GarnetRedisCollection.Name)]
 public sealed class HistoryOnGarnetTests(GarnetRedisApp app) : HistorySpec(app);
+
+[Collection(ClusterCollection.Name)]
+public sealed class HistoryOnClusterTests(ClusterApp app) : HistorySpec(app);

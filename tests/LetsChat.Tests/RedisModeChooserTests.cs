@@ -37,11 +37,20 @@ public sealed class RedisModeChooserTests
         Assert.Contains("apt-get install -y redis-server", error.Message);
     }
 
+    [Fact]
+    public void ClusterModeRunsRedisServerFromPathAndNeedsIt()
+    {
+        Assert.Equal("/usr/bin/redis-server", RedisModeChooser.Choose(RedisMode.Cluster, () => throw new InvalidOperationException("probed"), () => "/usr/bin/redis-server").ServerPath);
+        Assert.Contains("apt-get install -y redis-server",
+            Assert.Throws<InvalidOperationException>(() => RedisModeChooser.Choose(RedisMode.Cluster, () => false, () => null)).Message);
+    }
+
     [Theory]
     [InlineData(null, RedisMode.Auto)]
     [InlineData("", RedisMode.Auto)]
     [InlineData("GARNET", RedisMode.Garnet)]
     [InlineData(" server ", RedisMode.Server)]
+    [InlineData("Cluster", RedisMode.Cluster)]
     public void ParseIsCaseInsensitive(string? value, RedisMode expected) =>
         Assert.Equal(expected, RedisModeChooser.Parse(value));
 
@@ -49,5 +58,5 @@ public sealed class RedisModeChooserTests
     [InlineData("valkey")]
     [InlineData("2")]
     public void ParseRefusesUnknownModes(string value) =>
-        Assert.Contains("expected one of auto, container, server, garnet", Assert.Throws<InvalidOperationException>(() => RedisModeChooser.Parse(value)).Message);
+        Assert.Contains("expected one of auto, container, server, garnet, cluster", Assert.Throws<InvalidOperationException>(() => RedisModeChooser.Parse(value)).Message);
 }

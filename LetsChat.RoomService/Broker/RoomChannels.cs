@@ -1,0 +1,38 @@
+using StackExchange.Redis;
+
+namespace LetsChat.RoomService.Broker;
+
+/// <summary>
+/// Classic or sharded pub/sub, chosen from what Redis is. A Redis Cluster gets sharded channels
+/// (SSUBSCRIBE, SPUBLISH): a room's messages go only to the shard that owns its slot, not to every
+/// node. A standalone server or Garnet gets the classic ones (Garnet refuses SPUBLISH in scripts).
+/// The names are RedisKeys'; this decides how they are used, and which scripts publish with what.
+/// </summary>
+public sealed class RoomChannels(IConnectionMultiplexer redis)
+{
+    private bool? _cluster;
+
+    /// <summary>True on Redis Cluster: asked of the first connected server, then kept.</summary>
+    public bool OnCluster
+    {
+        get
+        {
+            if (_cluster is { } known)
+            {
+                return known;
+            }
+            // Not connected yet: the call this is for fails anyway; ask again on the next one.
+            return redis.GetServers().FirstOrDefault(s => s.IsConnected) is { } server
+                && (bool)(_cluster = server.ServerType == ServerType.Cluster);
+        }
+    }
+
+    /// <summary>The room's live channel, sharded on a cluster.</summary>
+    public RedisChannel Live(string room) => OnCluster
+        ? RedisChannel.Sharded(RedisKeys.LiveChannel(room))
+        : RedisChannel.Literal(RedisKeys.LiveChannel(room));
+
+    public string PublishScript => OnCluster ? RedisScripts.PublishSharded : RedisScripts.Publish;
+
+    public string PresenceScript => OnCluster ? RedisScripts.PresenceSharded : RedisScripts.Presence;
+}

@@ -1,0 +1,23 @@
+using LetsChat.RoomService.Broker;
+
+namespace LetsChat.Tests;
+
+public class RedisScriptsTests
+{
+    [Theory]
+    [InlineData("publish")]
+    [InlineData("presence")]
+    public void OnAClusterEveryPublishOfAScriptIsSharded(string script)
+    {
+        var (classic, sharded) = script == "publish"
+            ? (RedisScripts.Publish, RedisScripts.PublishSharded)
+            : (RedisScripts.Presence, RedisScripts.PresenceSharded);
+
+        Assert.DoesNotContain("redis.call('PUBLISH'", sharded);
+        Assert.Equal(Count(classic, "redis.call('PUBLISH'"), Count(sharded, "redis.call('SPUBLISH'"));
+        Assert.True(Count(classic, "redis.call('PUBLISH'") >= 1);
+        Assert.Equal(classic.Replace("redis.call('PUBLISH'", "redis.call('SPUBLISH'", StringComparison.Ordinal), sharded);
+    }
+
+    private static int Count(string text, string what) => text.Split(what).Length - 1;
+}

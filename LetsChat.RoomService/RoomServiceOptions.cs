@@ -49,7 +49,7 @@ public sealed class RoomServiceOptions
     /// Redis Cluster only: how long a send waits for a replica to confirm it (WAIT) before it is
     /// refused as unavailable. An ack on a cluster means the message is on two nodes.
     /// </summary>
-    public int ReplicaWaitMilliseconds { get; set; } = 1000;
+    public int ReplicaWaitMilliseconds { get; set; } = 500;
 
     /// <summary>At most one typing frame per user per this interval; extra ones are dropped.</summary>
     public int TypingIntervalMilliseconds { get; set; } = 2000;

@@ -62,7 +62,16 @@ public sealed class RedisRoomBroker(
     private async Task<PublishResult> EvaluateAsync(string room, RedisValue[] args)
     {
         var db = redis.GetDatabase();
-        var result = (RedisResult[])(await db.ScriptEvaluateAsync(channels.PublishScript, RedisKeys.Log(room), args))!;
+        RedisResult[] result;
+        try
+        {
+            result = (RedisResult[])(await db.ScriptEvaluateAsync(channels.PublishScript, RedisKeys.Log(room), args))!;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException && channels.OnCluster)
+        {
+            RefreshTopology();
+            throw;
+        }
         var refused = (string)result[3]!;
         if (refused.Length == 0 && channels.OnCluster)
         {
@@ -75,19 +84,76 @@ public sealed class RedisRoomBroker(
     /// On a cluster an ack means "on a replica too": replication is asynchronous, and a failover
     /// would otherwise drop acknowledged messages. WAIT on the room's master counts the replicas
     /// that have every write this connection sent it, the script's included (one connection per
-    /// node, commands in order). None in time: the send is refused, and the client's retry with
-    /// the same id is answered from the dedupe entry once it is replicated.
+    /// node, commands in order). A replica that did not confirm in time: the send is refused, and
+    /// the client's retry with the same id is answered from the dedupe entry once it is replicated.
+    /// A master with no replica at all (its own replica was promoted after a failover, and the old
+    /// master is not back yet): waiting would refuse every send in its rooms until an operator
+    /// acts, so the ack rests on that master's own log on disk, and is counted. Such a master is
+    /// remembered for a second (then asked again with ROLE), so its rooms' sends do not each wait
+    /// out the WAIT timeout first: a socket's frames are handled one at a time.
     /// </summary>
     private async Task ReplicatedAsync(IDatabase db, string room)
     {
-        var master = await db.IdentifyEndpointAsync(RedisKeys.MessageLog(room))
+        var endpoint = await db.IdentifyEndpointAsync(RedisKeys.MessageLog(room))
             ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, $"No master for room {room}'s slot.");
-        var replicas = (long)await redis.GetServer(master).ExecuteAsync("WAIT", 1, _options.ReplicaWaitMilliseconds);
-        if (replicas < 1)
+        var master = redis.GetServer(endpoint);
+        if (_unreplicated.TryGetValue(endpoint, out var until))
         {
-            telemetry.ReplicaWaitTimedOut();
-            throw new RedisTimeoutException($"No replica confirmed the write within {_options.ReplicaWaitMilliseconds} ms.", CommandStatus.Sent);
+            if (Environment.TickCount64 < until || !await HasReplicaAsync(master))
+            {
+                _unreplicated[endpoint] = Math.Max(until, Environment.TickCount64 + 1000);
+                telemetry.UnreplicatedAck();
+                return;
+            }
+            _unreplicated.TryRemove(endpoint, out _);
         }
+        if ((long)await master.ExecuteAsync("WAIT", 1, _options.ReplicaWaitMilliseconds) >= 1)
+        {
+            return;
+        }
+        if (!await HasReplicaAsync(master))
+        {
+            _unreplicated[endpoint] = Environment.TickCount64 + 1000;
+            telemetry.UnreplicatedAck();
+            return;
+        }
+        telemetry.ReplicaWaitTimedOut();
+        throw new RedisTimeoutException($"No replica confirmed the write within {_options.ReplicaWaitMilliseconds} ms.", CommandStatus.Sent);
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<System.Net.EndPoint, long> _unreplicated = new();
+
+    // ROLE on a master: ["master", offset, [[ip, port, offset], …]], one entry per connected replica.
+    private static async Task<bool> HasReplicaAsync(IServer master) =>
+        (RedisResult[])(await master.ExecuteAsync("ROLE"))! is { Length: >= 3 } role && ((RedisResult[])role[2]!).Length > 0;
+
+    private long _lastRefresh;
+
+    /// <summary>
+    /// A cluster's master failed: the client learns of the replica that took its slots only when
+    /// it reads the cluster's layout again, which it otherwise does on its own schedule (a minute).
+    /// A failed send asks for it, at most once a second, so sends find the new master within a
+    /// second of the failover instead of timing out against the dead one.
+    /// </summary>
+    private void RefreshTopology()
+    {
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastRefresh);
+        if (now - last < 1000 || Interlocked.CompareExchange(ref _lastRefresh, now, last) != last)
+        {
+            return;
+        }
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await redis.ConfigureAsync();
+            }
+            catch (RedisException)
+            {
+                // The next failed send asks again.
+            }
+        }, CancellationToken.None);
     }
 
     public async Task PublishTypingAsync(string room, ChatUser user, CancellationToken cancellationToken)

@@ -33,6 +33,7 @@ public sealed class RoomTelemetry
     private readonly Counter<long> _deafRooms;
     private readonly Counter<long> _rewinds;
     private readonly Counter<long> _replicaWaitTimeouts;
+    private readonly Counter<long> _unreplicatedAcks;
 
     public RoomTelemetry(IMeterFactory meterFactory)
     {
@@ -55,6 +56,7 @@ public sealed class RoomTelemetry
         _deafRooms = meter.CreateCounter<long>("letschat.redis.deaf_subscriptions", "{room}", "Rooms whose subscription stopped bringing messages the log had; each was refilled from history and subscribed again.");
         _rewinds = meter.CreateCounter<long>("letschat.redis.log_rewinds", "{room}", "Rooms whose log was found behind what this replica had delivered (Redis lost its last writes); each got a new epoch and its members a reset.");
         _replicaWaitTimeouts = meter.CreateCounter<long>("letschat.redis.replica_wait_timeouts", "{message}", "Cluster only: sends refused because no replica confirmed them within LetsChat:Rooms:ReplicaWaitMilliseconds.");
+        _unreplicatedAcks = meter.CreateCounter<long>("letschat.redis.unreplicated_acks", "{message}", "Cluster only: sends acked on a master that had no replica at all (after a failover, until the old master is back as its replica).");
         _gapsFilled = meter.CreateCounter<long>("letschat.redis.gap_messages_filled", "{message}", "Messages pub/sub did not bring (a reconnect, a restart) that were delivered from history instead.");
     }
 
@@ -105,4 +107,6 @@ public sealed class RoomTelemetry
     public void LogRewound() => _rewinds.Add(1);
 
     public void ReplicaWaitTimedOut() => _replicaWaitTimeouts.Add(1);
+
+    public void UnreplicatedAck() => _unreplicatedAcks.Add(1);
 }

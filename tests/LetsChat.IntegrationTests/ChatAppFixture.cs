@@ -92,9 +92,12 @@ public abstract class ChatAppFixture(string redisMode, params string[] settings)
     }
 
     /// <summary>The Redis process the orchestrator runs now (redis-server, or dotnet for Garnet; a restart makes a new one).</summary>
-    public int RedisPid()
+    public int RedisPid() => Pid("redis");
+
+    /// <summary>The process of an executable resource, as the orchestrator runs it now.</summary>
+    public int Pid(string resource)
     {
-        Assert.True(App.ResourceNotifications.TryGetCurrentState("redis", out var state), "no state for the redis resource");
+        Assert.True(App.ResourceNotifications.TryGetCurrentState(resource, out var state), $"no state for the {resource} resource");
         var pid = state!.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value;
         return Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture);
     }
@@ -134,6 +137,22 @@ public abstract class ChatAppFixture(string redisMode, params string[] settings)
             throw new TimeoutException($"redis (pid {RedisPid()}) was not healthy 45 s after its restart. Data dir {DataDir}: {string.Join(", ", files)}. " +
                 $"Its last lines:{Environment.NewLine}{string.Join(Environment.NewLine, ResourceLogs.LinesOf("redis").TakeLast(40))}");
         }
+    }
+
+    /// <summary>SIGKILLs an executable resource (a cluster node) and waits until the orchestrator sees it gone.</summary>
+    public async Task KillAsync(string resource, CancellationToken ct)
+    {
+        var pid = Pid(resource);
+        Assert.True(Posix.Kill(pid, Posix.SigKill) == 0, $"kill -9 {pid} ({resource}) failed");
+        await App.ResourceNotifications.WaitForResourceAsync(resource, e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), ct);
+    }
+
+    /// <summary>Starts a stopped resource again and waits until it is healthy.</summary>
+    public async Task StartAsync(string resource, CancellationToken ct)
+    {
+        var commands = App.Services.GetRequiredService<ResourceCommandService>();
+        Assert.True((await commands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand, ct)).Success, $"starting {resource} failed");
+        await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, ct);
     }
 
     private async Task WaitForRedisDownAsync(CancellationToken ct) =>
@@ -261,6 +280,20 @@ public sealed class ClusterApp() : ChatAppFixture("cluster", [$"--LetsChat:Rooms
 public sealed class ClusterCollection : ICollectionFixture<ClusterApp>
 {
     public const string Name = "app with a Redis Cluster";
+}
+
+/// <summary>A cluster whose nodes the tests kill: its own, so the shared cluster's tests never see a node down.</summary>
+public sealed class ClusterFaultApp() : ChatAppFixture("cluster", [.. Unthrottled, "--LetsChat:ClusterPort=0"])
+{
+    /// <summary>The resource ("redis-1" … "redis-6") running <paramref name="node"/>: nodes are named in port order.</summary>
+    public static string ClusterNodeResource(IReadOnlyList<ClusterNode> nodes, ClusterNode node) =>
+        $"redis-{nodes.OrderBy(n => n.Port).ToList().FindIndex(n => n.Port == node.Port) + 1}";
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterFaultCollection : ICollectionFixture<ClusterFaultApp>
+{
+    public const string Name = "app whose Redis Cluster loses a master";
 }
 
 /// <summary>Keeps the resources' log lines in memory (the forwarded console output of every service and Redis).</summary>

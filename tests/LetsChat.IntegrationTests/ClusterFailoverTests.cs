@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
+
+namespace LetsChat.IntegrationTests;
+
+/// <summary>
+/// A Redis Cluster master killed with SIGKILL while its room is under load: its replica takes
+/// over, and because an ack waited for that replica (WAIT), no acknowledged message is lost.
+/// Its own cluster: the shared one's tests never see a node down.
+/// </summary>
+[Collection(ClusterFaultCollection.Name)]
+public sealed class ClusterFailoverTests(ClusterFaultApp app, ITestOutputHelper output)
+{
+    private const double MessagesPerSecondPerClient = 8;
+
+    [Fact]
+    public async Task KillingARoomsMasterUnderLoadFailsOverWithinSecondsAndLosesNoAcknowledgedMessage()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(150));
+        var ct = cts.Token;
+        var room = $"failover-{Guid.NewGuid():N}"[..24];
+        var cli = await RedisCli.ForAsync(app, ct);
+        var slot = int.Parse(await cli.RunAsync(ct, "CLUSTER", "KEYSLOT", $"letschat:{{{room}}}:log"), CultureInfo.InvariantCulture);
+        var nodes = ClusterNode.Parse(await cli.RunAsync(ct, "CLUSTER", "NODES"));
+        var master = nodes.Single(n => n.IsMaster && n.Owns(slot));
+        var survivor = nodes.First(n => n.IsMaster && n != master);
+        var masterResource = ClusterFaultApp.ClusterNodeResource(nodes, master);
+        using var rooms = app.App.CreateHttpClient("rooms");
+
+        var clients = await ResumingClient.StartOnBothReplicasAsync(app, room, perReplica: 2, ct);
+        try
+        {
+            using var sending = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var load = clients.Select(c => Load.SendSteadilyAsync(c, MessagesPerSecondPerClient, sending.Token)).ToArray();
+            await Load.AckedMoreAsync(clients, 10, ct);
+            Assert.Equal(HttpStatusCode.OK, (await rooms.GetAsync("/health", ct)).StatusCode);
+
+            var killed = Stopwatch.StartNew();
+            await app.KillAsync(masterResource, ct);
+            // Delivery has resumed once every client has had 5 more sends acked (and so published).
+            async Task<TimeSpan> ResumedAsync()
+            {
+                await Load.AckedMoreAsync(clients, 5, ct);
+                return killed.Elapsed;
+            }
+            var resuming = ResumedAsync();
+            // What the clients saw meanwhile, every half second: acks, refusals, sends pending.
+            var timeline = new System.Text.StringBuilder();
+            var watching = Task.Run(async () =>
+            {
+                while (!resuming.IsCompleted)
+                {
+                    timeline.Append(CultureInfo.InvariantCulture, $"{killed.Elapsed.TotalSeconds:F1} s: {clients.Sum(c => c.AckedTexts.Count)} acked, {clients.Sum(c => c.Refusals)} refused, {clients.Sum(c => c.PendingCount)} pending; ");
+                    await Task.Delay(500, CancellationToken.None); // a sampling period, not a wait
+                }
+            }, CancellationToken.None);
+
+            var promoted = await Eventually.ValueAsync(async () =>
+            {
+                var now = ClusterNode.Parse(await cli.On(survivor.Port).RunAsync(ct, "CLUSTER", "NODES"));
+                return now.FirstOrDefault(n => n.IsMaster && n.Owns(slot) && n.Port != master.Port);
+            }, ct, () => $"a replica of {master.Port} to take slot {slot} over");
+            var failover = killed.Elapsed;
+            // The room service says so while a node of the cluster is down.
+            await Eventually.ValueAsync(async () => (await rooms.GetAsync("/health", ct)).StatusCode == HttpStatusCode.ServiceUnavailable ? "" : null, ct,
+                () => "/health to answer 503 with a node down");
+            var resumed = await resuming;
+            await watching;
+            output.WriteLine(timeline.ToString());
+
+            // The killed node comes back as a replica of the promoted one; health recovers.
+            await app.StartAsync(masterResource, ct);
+            await Eventually.ValueAsync(async () => (await rooms.GetAsync("/health", ct)).StatusCode == HttpStatusCode.OK ? "" : null, ct,
+                () => "/health to answer 200 once the killed node is back");
+            await sending.CancelAsync();
+            await Task.WhenAll(load);
+            await Load.SettleAsync(clients, ct);
+
+            var counts = DeliveryCounts.Of(clients);
+            var history = await History.AllAsync(app, room, ct);
+            var acked = clients.SelectMany(c => c.AckedTexts).ToHashSet();
+            var missing = acked.Where(t => !history.Texts.Contains(t)).ToList();
+            output.WriteLine($"master {master.Port} killed; {promoted.Port} took slot {slot} over after {failover.TotalSeconds:F1} s; " +
+                $"delivery resumed {resumed.TotalSeconds:F1} s after the kill; {counts}; refused and resent: {clients.Sum(c => c.RefusedTexts.Count)}; {string.Join("; ", clients)}");
+            Assert.True(missing.Count == 0, $"acked but not in history after the failover: {string.Join(", ", missing.Take(10))}");
+            history.AssertStoredOnce(clients);
+            History.AssertNoSeqReused(clients);
+            Assert.Equal((0, 0, 0), (counts.Lost, counts.Duplicated, counts.OutOfOrder));
+            Assert.Equal(counts.Expected, counts.Delivered);
+            Assert.True(resumed < TimeSpan.FromSeconds(10), $"delivery resumed {resumed.TotalSeconds:F1} s after the kill");
+        }
+        finally
+        {
+            foreach (var client in clients) await client.DisposeAsync();
+        }
+    }
+}

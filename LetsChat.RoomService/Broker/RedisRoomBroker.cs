@@ -168,7 +168,7 @@ public sealed class RedisRoomBroker(
         cancellationToken.ThrowIfCancellationRequested();
         // A message queue (not a handler) keeps the channel's order. It is drained a batch at a
         // time: what piled up while the room delivered the last batch goes out with one flush per socket.
-        var queue = await redis.GetSubscriber().SubscribeAsync(channels.Live(room));
+        var queue = await channels.OnCurrentLayoutAsync(() => redis.GetSubscriber().SubscribeAsync(channels.Live(room)));
         _ = Task.Run(() => DrainAsync(room, queue, onEvents), CancellationToken.None); // ends when the queue completes
         return new Subscription(queue);
     }

@@ -35,4 +35,22 @@ public sealed class RoomChannels(IConnectionMultiplexer redis)
     public string PublishScript => OnCluster ? RedisScripts.PublishSharded : RedisScripts.Publish;
 
     public string PresenceScript => OnCluster ? RedisScripts.PresenceSharded : RedisScripts.Presence;
+
+    /// <summary>
+    /// Runs a call that joins a room (its subscription, its presence). On a cluster whose slots
+    /// just moved (a failover, a handover), the client's layout is stale and the call fails once:
+    /// it then reads the layout again and retries, so the person joining never sees the move.
+    /// </summary>
+    public async Task<T> OnCurrentLayoutAsync<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException && OnCluster)
+        {
+            await redis.ConfigureAsync();
+            return await call();
+        }
+    }
 }

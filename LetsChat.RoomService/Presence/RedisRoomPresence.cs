@@ -78,7 +78,7 @@ public sealed class RedisRoomPresence(IConnectionMultiplexer redis, RoomChannels
         cancellationToken.ThrowIfCancellationRequested();
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         RedisValue[] values = [operation, now, now + _options.PresenceTtlSeconds * 1000L, RedisKeys.LiveChannel(room), .. args];
-        return redis.GetDatabase().ScriptEvaluateAsync(channels.PresenceScript, RedisKeys.Presence(room), values);
+        return channels.OnCurrentLayoutAsync(() => redis.GetDatabase().ScriptEvaluateAsync(channels.PresenceScript, RedisKeys.Presence(room), values));
     }
 
     private static string UserJson(ChatUser user) => RoomRecords.User(user);

@@ -12,6 +12,7 @@ namespace LetsChat.IntegrationTests;
 /// <summary>
 /// A Redis Cluster master killed with SIGKILL while its room is under load: its replica takes
 /// over, and because an ack waited for that replica (WAIT), no acknowledged message is lost.
+/// And a planned handover (CLUSTER FAILOVER) under the same load, which must cost nothing.
 /// Its own cluster: the shared one's tests never see a node down.
 /// </summary>
 [Collection(ClusterFaultCollection.Name)]
@@ -19,16 +20,22 @@ public sealed class ClusterFailoverTests(ClusterFaultApp app, ITestOutputHelper 
 {
     private const double MessagesPerSecondPerClient = 8;
 
+    /// <summary>A fresh room, its slot, the cluster's nodes now, and the master that owns the room.</summary>
+    private async Task<(string Room, RedisCli Cli, int Slot, List<ClusterNode> Nodes, ClusterNode Master)> NewRoomAsync(string prefix, CancellationToken ct)
+    {
+        var room = $"{prefix}-{Guid.NewGuid():N}"[..24];
+        var cli = await RedisCli.ForAsync(app, ct);
+        var slot = int.Parse(await cli.RunAsync(ct, "CLUSTER", "KEYSLOT", $"letschat:{{{room}}}:log"), CultureInfo.InvariantCulture);
+        var nodes = ClusterNode.Parse(await cli.RunAsync(ct, "CLUSTER", "NODES"));
+        return (room, cli, slot, nodes, nodes.Single(n => n.IsMaster && n.Owns(slot)));
+    }
+
     [Fact]
     public async Task KillingARoomsMasterUnderLoadFailsOverWithinSecondsAndLosesNoAcknowledgedMessage()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(150));
         var ct = cts.Token;
-        var room = $"failover-{Guid.NewGuid():N}"[..24];
-        var cli = await RedisCli.ForAsync(app, ct);
-        var slot = int.Parse(await cli.RunAsync(ct, "CLUSTER", "KEYSLOT", $"letschat:{{{room}}}:log"), CultureInfo.InvariantCulture);
-        var nodes = ClusterNode.Parse(await cli.RunAsync(ct, "CLUSTER", "NODES"));
-        var master = nodes.Single(n => n.IsMaster && n.Owns(slot));
+        var (room, cli, slot, nodes, master) = await NewRoomAsync("failover", ct);
         var survivor = nodes.First(n => n.IsMaster && n != master);
         var masterResource = ClusterFaultApp.ClusterNodeResource(nodes, master);
         using var rooms = app.App.CreateHttpClient("rooms");
@@ -94,6 +101,54 @@ public sealed class ClusterFailoverTests(ClusterFaultApp app, ITestOutputHelper 
             Assert.Equal((0, 0, 0), (counts.Lost, counts.Duplicated, counts.OutOfOrder));
             Assert.Equal(counts.Expected, counts.Delivered);
             Assert.True(resumed < TimeSpan.FromSeconds(10), $"delivery resumed {resumed.TotalSeconds:F1} s after the kill");
+        }
+        finally
+        {
+            foreach (var client in clients) await client.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task AManualFailoverUnderLoadLosesAndDoublesNothing()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var ct = cts.Token;
+        var (room, cli, slot, nodes, master) = await NewRoomAsync("handover", ct);
+        var replica = nodes.First(n => n.MasterId == master.Id);
+
+        var clients = await ResumingClient.StartOnBothReplicasAsync(app, room, perReplica: 2, ct);
+        try
+        {
+            using var sending = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var load = clients.Select(c => Load.SendSteadilyAsync(c, MessagesPerSecondPerClient, sending.Token)).ToArray();
+            await Load.AckedMoreAsync(clients, 10, ct);
+
+            // The replica asks its master to hand over: the master stops taking writes, the replica
+            // catches up, then takes the slots. Nothing acknowledged can be behind it.
+            var handover = Stopwatch.StartNew();
+            Assert.Equal("OK", await cli.On(replica.Port).RunAsync(ct, "CLUSTER", "FAILOVER"));
+            await Eventually.ValueAsync(async () =>
+                ClusterNode.Parse(await cli.On(replica.Port).RunAsync(ct, "CLUSTER", "NODES")).SingleOrDefault(n => n.Port == replica.Port && n.IsMaster && n.Owns(slot)),
+                ct, () => $"{replica.Port} to take slot {slot} over from {master.Port}");
+            var tookOver = handover.Elapsed;
+            // Someone joining now, on each replica, finds the room where it went.
+            await using var newcomer = await V1Client.ConnectAsync(app, room, ct);
+            await using var another = await V1Client.ConnectElsewhereAsync(app, room, newcomer.Replica, ct);
+            await Load.AckedMoreAsync(clients, 10, ct);
+            await sending.CancelAsync();
+            await Task.WhenAll(load);
+            await Load.SettleAsync(clients, ct);
+
+            var counts = DeliveryCounts.Of(clients);
+            var history = await History.AllAsync(app, room, ct);
+            var missing = clients.SelectMany(c => c.AckedTexts).Where(t => !history.Texts.Contains(t)).ToList();
+            output.WriteLine($"{replica.Port} took slot {slot} over from {master.Port} in {tookOver.TotalSeconds:F1} s; {counts}; {string.Join("; ", clients)}");
+            Assert.True(missing.Count == 0, $"acked but not in history after the handover: {string.Join(", ", missing.Take(10))}");
+            history.AssertStoredOnce(clients);
+            History.AssertNoSeqReused(clients);
+            Assert.Equal((0, 0, 0), (counts.Lost, counts.Duplicated, counts.OutOfOrder));
+            Assert.Equal(counts.Expected, counts.Delivered);
+            Assert.All(clients, c => Assert.Equal(0, c.Resets)); // a clean handover: the log never went back
         }
         finally
         {

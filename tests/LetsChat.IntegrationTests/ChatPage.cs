@@ -61,7 +61,9 @@ public static class ChatPage
             await page.Locator("#display-name-input").FillAsync(name);
             await page.Locator("#room-name-input").FillAsync(room);
             await page.Locator("#room-name-input").PressAsync("Enter");
-            await page.WaitForURLAsync(new Regex($"/chat/{Regex.Escape(room)}/$"), new() { WaitUntil = WaitUntilState.Commit });
+            // Polls the URL: WaitForURLAsync waits for a navigation event, and once missed one that
+            // committed while it started (a CI run timed out on the room's page, at the right URL).
+            await Expect(page).ToHaveURLAsync(new Regex($"/chat/{Regex.Escape(room)}/$"));
             await Expect(page.Locator("#connection")).ToHaveAttributeAsync("data-state", "open");
         }
         catch (Exception e) when (e is TimeoutException or PlaywrightException)

@@ -76,7 +76,7 @@ public sealed class ClusterTests(ClusterApp app, ITestOutputHelper output)
 }
 
 /// <summary>One line of CLUSTER NODES: "id ip:port@bus flags master ping pong epoch state slots…".</summary>
-public sealed record ClusterNode(string Id, int Port, bool IsMaster, string MasterId, IReadOnlyList<(int From, int To)> Slots)
+public sealed record ClusterNode(string Id, int Port, bool IsMaster, bool Failed, string MasterId, IReadOnlyList<(int From, int To)> Slots)
 {
     public bool Owns(int slot) => Slots.Any(r => slot >= r.From && slot <= r.To);
 
@@ -88,7 +88,7 @@ public sealed record ClusterNode(string Id, int Port, bool IsMaster, string Mast
             var port = int.Parse(fields[1].Split('@')[0].Split(':')[^1], CultureInfo.InvariantCulture);
             var slots = fields.Skip(8).Where(f => !f.StartsWith('[')).Select(f => f.Split('-')).Select(r =>
                 (int.Parse(r[0], CultureInfo.InvariantCulture), int.Parse(r[^1], CultureInfo.InvariantCulture))).ToList();
-            return new ClusterNode(fields[0], port, fields[2].Contains("master", StringComparison.Ordinal), fields[3], slots);
+            return new ClusterNode(fields[0], port, fields[2].Contains("master", StringComparison.Ordinal), fields[2].Contains("fail", StringComparison.Ordinal), fields[3], slots);
         }).OrderBy(n => n.Port),
     ];
 }

@@ -332,6 +332,9 @@ public sealed class RedisCli(string host, string port, string password, bool clu
     }
 
     /// <summary>The same Redis, one node of it: commands go to <paramref name="nodePort"/> and stay there.</summary>
+    /// <summary>For the commands that pass it on (MIGRATE … AUTH).</summary>
+    public string Password => password;
+
     public RedisCli On(int nodePort) => new(host, nodePort.ToString(System.Globalization.CultureInfo.InvariantCulture), password);
 
     public async Task<string> RunAsync(CancellationToken ct, params string[] args)

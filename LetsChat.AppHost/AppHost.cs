@@ -5,7 +5,7 @@ var redis = builder.AddChatRedis("redis");
 var rooms = builder.AddProject<Projects.LetsChat_RoomService>("rooms")
     .WithHttpEndpoint()
     .WithHttpHealthCheck("/health")
-    .WithReplicas(2)
+    .WithPublishedReplicas(2)
     .WithRoomSettings()
     .WithChatRedis(redis);
 

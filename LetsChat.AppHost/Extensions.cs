@@ -21,6 +21,10 @@ internal static class Extensions
         this IDistributedApplicationBuilder builder, string name)
     {
         var configured = RedisModeChooser.Parse(builder.Configuration["LetsChat:Redis"]);
+        if (builder.ExecutionContext.IsPublishMode)
+        {
+            return builder.AddPublishedRedis(name, configured);
+        }
         var choice = RedisModeChooser.Choose(configured, HostProbes.DockerAnswers, () => HostProbes.FindOnPath("redis-server"));
         var storage = RedisStorage.From(builder.Configuration, choice.Mode);
         if (storage.DataDir is { } dataDir)
@@ -69,6 +73,42 @@ internal static class Extensions
             _ => throw new InvalidOperationException($"Unexpected Redis mode {choice.Mode}."),
         };
     }
+
+    /// <summary>
+    /// Publish mode describes the deployment, not this machine: nothing here is probed (no
+    /// <c>docker info</c>, no search for redis-server) or created (no data or temp folders). A
+    /// cluster is one the operator runs (docs/deploy.md): its connection string is asked for at
+    /// deploy time. Any other mode publishes Aspire's Redis container with its data on a named
+    /// volume, the AOF as <c>LetsChat:Durability</c> says: redis-server and Garnet processes are
+    /// ways to run on a developer's machine, not something to ship.
+    /// </summary>
+    private static IResourceBuilder<IResourceWithConnectionString> AddPublishedRedis(
+        this IDistributedApplicationBuilder builder, string name, RedisMode configured)
+    {
+        if (configured == RedisMode.Cluster)
+        {
+            return builder.AddConnectionString(name);
+        }
+        var storage = RedisStorage.From(builder.Configuration, RedisMode.Container);
+        return builder.AddRedis(name).WithContainerStorage(storage, ContainerVolume(name));
+    }
+
+    /// <summary>
+    /// Replicas, and the manifest says how many. Aspire's manifest (13.6) writes a project without
+    /// its replica count, so a deployment read from it would run one room service where the app
+    /// runs several; the entry is written here as Aspire writes it, plus <c>"replicas"</c>.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithPublishedReplicas(this IResourceBuilder<ProjectResource> project, int replicas) =>
+        project.WithReplicas(replicas).WithManifestPublishingCallback(async context =>
+        {
+            var resource = project.Resource;
+            context.Writer.WriteString("type", "project.v0");
+            context.Writer.WriteString("path", context.GetManifestRelativePath(resource.GetProjectMetadata().ProjectPath));
+            context.Writer.WriteNumber("replicas", resource.GetReplicaCount());
+            await context.WriteCommandLineArgumentsAsync(resource);
+            await context.WriteEnvironmentVariablesAsync(resource);
+            context.WriteBindings(resource);
+        });
 
     private static string ContainerVolume(string name) => $"letschat-{name}-data";
 

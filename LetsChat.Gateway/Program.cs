@@ -10,6 +10,9 @@ builder.Services.AddReverseProxy()
 
 var app = builder.Build();
 
+// Behind a load balancer listed in LetsChat:TrustedProxies, the client's address is the one it
+// reports; YARP then sends that address on to the room service in X-Forwarded-For.
+app.UseForwardedHeaders();
 app.UseWebSocketTelemetry();
 app.MapDefaultEndpoints();
 app.MapReverseProxy();

@@ -11,8 +11,8 @@ using OpenTelemetry.Trace;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// What every LetsChat service shares: OpenTelemetry, health checks, service discovery and
-/// resilient HTTP clients. Keeps the shape of the Aspire service-defaults template.
+/// What every LetsChat service shares: OpenTelemetry, health checks, service discovery,
+/// resilient HTTP clients and whose X-Forwarded-For to believe (<see cref="TrustedProxies"/>). Keeps the shape of the Aspire service-defaults template.
 /// </summary>
 public static class Extensions
 {
@@ -26,6 +26,7 @@ public static class Extensions
     {
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+        builder.ConfigureTrustedProxies();
 
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>

@@ -59,9 +59,6 @@ public static class RoomServiceExtensions
             .Configure<IConnectionMultiplexer>((o, redis) =>
                 o.XmlRepository = new RedisXmlRepository(() => redis.GetDatabase(), RedisKeys.DataProtectionKeys));
 
-        // The client's address, as the gateway saw it; X-Forwarded-For is trusted only from loopback
-        // (the gateway and the orchestrator's proxy), the defaults of ForwardedHeadersOptions.
-        builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
         builder.Services.AddSingleton(sp => new ConnectionCap(sp.GetRequiredService<IOptions<RoomServiceOptions>>().Value.MaxConnectionsPerIp));
         builder.Services.AddSingleton(sp => new FloodGuard(sp.GetRequiredService<IOptions<RoomServiceOptions>>().Value));
 
@@ -90,6 +87,7 @@ public static class RoomServiceExtensions
         var rooms = app.Services.GetRequiredService<LocalRooms>();
         app.Services.GetRequiredService<RoomTelemetry>().ObserveRooms(
             app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), () => rooms.Count, rooms.PendingBytes);
+        // The client's address, as the gateway saw it (whose X-Forwarded-For counts: TrustedProxies, in ServiceDefaults).
         app.UseForwardedHeaders();
         app.UseWebSockets(); // recognises upgrades; ChatEndpoint accepts them and ChatHandoff takes them below HTTP
         app.Map(ChatEndpoint.Route, ChatEndpoint.HandleAsync);

@@ -5,7 +5,7 @@ namespace LetsChat.RoomService.Security;
 
 /// <summary>
 /// At most N sockets per client IP on this replica. The client IP is the one the gateway put in
-/// X-Forwarded-For (trusted only from loopback proxies; see ForwardedHeaders in AddRoomService).
+/// X-Forwarded-For (believed only from loopback and LetsChat:TrustedProxies; see TrustedProxies in ServiceDefaults).
 /// </summary>
 public sealed class ConnectionCap(int perAddress)
 {

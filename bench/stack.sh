@@ -9,13 +9,71 @@
 # ROOMS_ENV / GATEWAY_ENV="NAME=value ..." add environment variables to the room service / gateways.
 # STACK_BIN=DIR runs the builds in DIR/rooms and DIR/gateway instead of building the working tree
 # (bench/compare.sh uses it to run two revisions side by side).
-# REDIS_KIND=server|garnet (default server) and DURABILITY=none|everysec|always (default none, so
+# REDIS_KIND=server|garnet|cluster (default server) and DURABILITY=none|everysec|always (default none, so
 # delivery-path figures stay comparable with earlier runs) start Redis as the AppHost would, with
-# its data in the stack's folder on the same disk as the default LetsChat:DataDir.
+# its data in the stack's folder on the same disk as the default LetsChat:DataDir. A cluster is
+# three masters and three replicas (MASTER_PIDS, REPLICA_PIDS in bench/.stack), as LetsChat:Redis=cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 state=bench/.stack
 SERVER_CORE="${SERVER_CORE:-1}"
+
+# N consecutive ports whose cluster-bus ports (+10000) are free too.
+free_ports() { python3 - "$1" <<'PY'
+import random, socket, sys
+n = int(sys.argv[1])
+for _ in range(200):
+    base = random.randint(20000, 30000)
+    socks = []
+    try:
+        for p in [*range(base, base + n), *range(base + 10000, base + 10000 + n)]:
+            s = socket.socket(); s.bind(("127.0.0.1", p)); socks.append(s)
+        print(" ".join(str(p) for p in range(base, base + n))); break
+    except OSError:
+        pass
+    finally:
+        for s in socks: s.close()
+PY
+}
+
+# Six redis-server nodes, then redis-cli --cluster create; waits for cluster_state:ok and every
+# master's replica online. Sets REDIS_PID (all six), CONNECTION (every node) in bench/.stack.
+start_cluster() { # dir password durability
+  local dir=$1 password=$2 durability=$3 ports pids=() nodes=()
+  read -r -a ports <<< "$(free_ports 6)"
+  for port in "${ports[@]}"; do
+    mkdir -p "$dir/data/$port"
+    local persistence='appendonly no'
+    [[ $durability != none ]] && persistence="appendonly yes
+appendfsync $durability"
+    printf 'port %s\nbind 127.0.0.1\nrequirepass %s\nmasterauth %s\nsave ""\n%s\ndir %s\ncluster-enabled yes\ncluster-node-timeout 2000\n' \
+      "$port" "$password" "$password" "$persistence" "$dir/data/$port" > "$dir/redis-$port.conf"
+    chmod 600 "$dir/redis-$port.conf"
+    taskset -c "$SERVER_CORE" redis-server "$dir/redis-$port.conf" > "$dir/redis-$port.log" 2>&1 &
+    pids+=("$!"); nodes+=("127.0.0.1:$port")
+  done
+  for port in "${ports[@]}"; do
+    for _ in $(seq 1 100); do REDISCLI_AUTH="$password" redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.2; done
+  done
+  REDISCLI_AUTH="$password" redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes > "$dir/create.log" 2>&1
+  for _ in $(seq 1 150); do
+    local ok=1
+    REDISCLI_AUTH="$password" redis-cli -p "${ports[0]}" cluster info | grep -q 'cluster_state:ok' || ok=0
+    for port in "${ports[@]}"; do
+      if REDISCLI_AUTH="$password" redis-cli -p "$port" role | head -1 | grep -q master; then
+        REDISCLI_AUTH="$password" redis-cli -p "$port" info replication | grep -q 'state=online' || ok=0
+      fi
+    done
+    [[ $ok == 1 ]] && break; sleep 0.2
+  done
+  local masters=() replicas=()
+  for i in "${!ports[@]}"; do
+    if REDISCLI_AUTH="$password" redis-cli -p "${ports[$i]}" role | head -1 | grep -q master; then masters+=("${pids[$i]}"); else replicas+=("${pids[$i]}"); fi
+  done
+  { echo "REDIS_PID=\"${pids[*]}\""; echo "MASTER_PIDS=\"${masters[*]}\""; echo "REPLICA_PIDS=\"${replicas[*]}\""
+    echo "REDIS_PASSWORD=$password"; echo "REDIS_PORT=${ports[0]}"; echo "STACK_DIR=$dir"; } > $state
+  CONNECTION="$(IFS=,; echo "${nodes[*]}"),password=$password"
+}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -41,12 +99,15 @@ start() {
   local dir; dir=$(mktemp -d -p "${TMPDIR:-/tmp}"); chmod 700 "$dir"; mkdir "$dir/data"
   local durability="${DURABILITY:-none}"
   case "${REDIS_KIND:-server}:$durability" in
-    server:none|server:everysec|server:always) ;;
+    server:none|server:everysec|server:always|cluster:none|cluster:everysec|cluster:always) ;;
     garnet:none|garnet:everysec|garnet:always)
       [[ -f LetsChat.Garnet/bin/Release/net10.0/LetsChat.Garnet.dll ]] || dotnet build LetsChat.Garnet -c Release -v q -nologo >/dev/null ;;
-    *) echo "stack: REDIS_KIND=server|garnet, DURABILITY=none|everysec|always" >&2; exit 2 ;;
+    *) echo "stack: REDIS_KIND=server|garnet|cluster, DURABILITY=none|everysec|always" >&2; exit 2 ;;
   esac
-  if [[ ${REDIS_KIND:-server} == garnet ]]; then
+  CONNECTION="127.0.0.1:$redis_port,password=$password"
+  if [[ ${REDIS_KIND:-server} == cluster ]]; then
+    start_cluster "$dir" "$password" "$durability"
+  elif [[ ${REDIS_KIND:-server} == garnet ]]; then
     # The AppHost's Garnet options (LetsChat.AppHost/Extensions.cs, RedisPersistence.cs).
     local garnet=(--port "$redis_port" --bind 127.0.0.1 -m 256m -i 16m --lua --lua-transaction-mode)
     case $durability in
@@ -62,11 +123,13 @@ appendfsync $durability"
     chmod 600 "$dir/redis.conf"
     taskset -c "$SERVER_CORE" redis-server "$dir/redis.conf" > "$dir/redis.log" 2>&1 &
   fi
-  echo "REDIS_PID=$!" > $state
-  echo "REDIS_PASSWORD=$password" >> $state
-  for _ in $(seq 1 100); do REDISCLI_AUTH="$password" redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.2; done
-  echo "REDIS_PORT=$redis_port" >> $state
-  echo "STACK_DIR=$dir" >> $state
+  if [[ ${REDIS_KIND:-server} != cluster ]]; then
+    echo "REDIS_PID=$!" > $state
+    echo "REDIS_PASSWORD=$password" >> $state
+    for _ in $(seq 1 100); do REDISCLI_AUTH="$password" redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.2; done
+    echo "REDIS_PORT=$redis_port" >> $state
+    echo "STACK_DIR=$dir" >> $state
+  fi
 
   # ROOMS_SPIN=N runs the room service with the thread pool's spin limit at N instead of the
   # project's 0 (70 is .NET's default): the A/B of docs/benchmarks.md. A copy of its runtimeconfig
@@ -80,7 +143,7 @@ appendfsync $durability"
   # Benchmarks measure capacity: the per-socket and per-address limits are raised out of the way.
   env ${ROOMS_ENV:-} LetsChat__Rooms__FramesPerSecond=1000000 LetsChat__Rooms__FrameBurst=1000000 \
   LetsChat__Rooms__MaxConnectionsPerIp=1000000 \
-  ConnectionStrings__redis="127.0.0.1:$redis_port,password=$password" \
+  ConnectionStrings__redis="$CONNECTION" \
   ASPNETCORE_URLS="http://127.0.0.1:$rooms_port" ASPNETCORE_ENVIRONMENT=Production \
   Logging__LogLevel__Default=Warning \
     taskset -c "$SERVER_CORE" dotnet "${exec_args[@]}" "$rooms_dir/LetsChat.RoomService.dll" > "$dir/rooms.log" 2>&1 &

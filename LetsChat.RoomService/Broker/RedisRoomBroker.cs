@@ -11,7 +11,7 @@ namespace LetsChat.RoomService.Broker;
 /// replica (sharded on a cluster: <see cref="RoomChannels"/>). What goes through Redis is defined in <see cref="RoomRecords"/>.
 /// </summary>
 public sealed class RedisRoomBroker(
-    IConnectionMultiplexer redis, RoomChannels channels, IOptions<RoomServiceOptions> options, RoomTelemetry telemetry) : IRoomBroker
+    IConnectionMultiplexer redis, RoomChannels channels, ReplicaAcks replicaAcks, IOptions<RoomServiceOptions> options, RoomTelemetry telemetry) : IRoomBroker
 {
     private readonly RoomServiceOptions _options = options.Value;
 
@@ -69,91 +69,15 @@ public sealed class RedisRoomBroker(
         }
         catch (Exception e) when (e is RedisException or TimeoutException && channels.OnCluster)
         {
-            RefreshTopology();
+            channels.LayoutMayHaveChanged();
             throw;
         }
         var refused = (string)result[3]!;
         if (refused.Length == 0 && channels.OnCluster)
         {
-            await ReplicatedAsync(db, room);
+            await replicaAcks.ConfirmAsync(room);
         }
         return new PublishResult((string)result[0]!, (long)result[1], (long)result[2] == 1, refused.Length == 0 ? null : refused);
-    }
-
-    /// <summary>
-    /// On a cluster an ack means "on a replica too": replication is asynchronous, and a failover
-    /// would otherwise drop acknowledged messages. WAIT on the room's master counts the replicas
-    /// that have every write this connection sent it, the script's included (one connection per
-    /// node, commands in order). A replica that did not confirm in time: the send is refused, and
-    /// the client's retry with the same id is answered from the dedupe entry once it is replicated.
-    /// A master with no replica at all (its own replica was promoted after a failover, and the old
-    /// master is not back yet): waiting would refuse every send in its rooms until an operator
-    /// acts, so the ack rests on that master's own log on disk, and is counted. Such a master is
-    /// remembered for a second (then asked again with ROLE), so its rooms' sends do not each wait
-    /// out the WAIT timeout first: a socket's frames are handled one at a time.
-    /// </summary>
-    private async Task ReplicatedAsync(IDatabase db, string room)
-    {
-        var endpoint = await db.IdentifyEndpointAsync(RedisKeys.MessageLog(room))
-            ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, $"No master for room {room}'s slot.");
-        var master = redis.GetServer(endpoint);
-        if (_unreplicated.TryGetValue(endpoint, out var until))
-        {
-            if (Environment.TickCount64 < until || !await HasReplicaAsync(master))
-            {
-                _unreplicated[endpoint] = Math.Max(until, Environment.TickCount64 + 1000);
-                telemetry.UnreplicatedAck();
-                return;
-            }
-            _unreplicated.TryRemove(endpoint, out _);
-        }
-        if ((long)await master.ExecuteAsync("WAIT", 1, _options.ReplicaWaitMilliseconds) >= 1)
-        {
-            return;
-        }
-        if (!await HasReplicaAsync(master))
-        {
-            _unreplicated[endpoint] = Environment.TickCount64 + 1000;
-            telemetry.UnreplicatedAck();
-            return;
-        }
-        telemetry.ReplicaWaitTimedOut();
-        throw new RedisTimeoutException($"No replica confirmed the write within {_options.ReplicaWaitMilliseconds} ms.", CommandStatus.Sent);
-    }
-
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<System.Net.EndPoint, long> _unreplicated = new();
-
-    // ROLE on a master: ["master", offset, [[ip, port, offset], …]], one entry per connected replica.
-    private static async Task<bool> HasReplicaAsync(IServer master) =>
-        (RedisResult[])(await master.ExecuteAsync("ROLE"))! is { Length: >= 3 } role && ((RedisResult[])role[2]!).Length > 0;
-
-    private long _lastRefresh;
-
-    /// <summary>
-    /// A cluster's master failed: the client learns of the replica that took its slots only when
-    /// it reads the cluster's layout again, which it otherwise does on its own schedule (a minute).
-    /// A failed send asks for it, at most once a second, so sends find the new master within a
-    /// second of the failover instead of timing out against the dead one.
-    /// </summary>
-    private void RefreshTopology()
-    {
-        var now = Environment.TickCount64;
-        var last = Interlocked.Read(ref _lastRefresh);
-        if (now - last < 1000 || Interlocked.CompareExchange(ref _lastRefresh, now, last) != last)
-        {
-            return;
-        }
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                await redis.ConfigureAsync();
-            }
-            catch (RedisException)
-            {
-                // The next failed send asks again.
-            }
-        }, CancellationToken.None);
     }
 
     public async Task PublishTypingAsync(string room, ChatUser user, CancellationToken cancellationToken)

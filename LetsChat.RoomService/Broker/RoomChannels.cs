@@ -53,4 +53,34 @@ public sealed class RoomChannels(IConnectionMultiplexer redis)
             return await call();
         }
     }
+
+    private long _lastRefresh;
+
+    /// <summary>
+    /// A send failed on a cluster: perhaps a master failed. The client learns of the replica that
+    /// took its slots only when it reads the cluster's layout again, which it otherwise does on its
+    /// own schedule (a minute). This asks for it in the background, at most once a second, so
+    /// sends find the new master within a second of the failover instead of timing out against
+    /// the dead one. (A join cannot wait for the next second: <see cref="OnCurrentLayoutAsync"/>.)
+    /// </summary>
+    public void LayoutMayHaveChanged()
+    {
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastRefresh);
+        if (now - last < 1000 || Interlocked.CompareExchange(ref _lastRefresh, now, last) != last)
+        {
+            return;
+        }
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await redis.ConfigureAsync();
+            }
+            catch (RedisException)
+            {
+                // The next failed send asks again.
+            }
+        }, CancellationToken.None);
+    }
 }

@@ -68,6 +68,7 @@ public static class RoomServiceExtensions
         builder.Services.AddSingleton<RoomTelemetry>();
         builder.Services.AddSingleton<SessionCookie>();
         builder.Services.AddSingleton<RoomChannels>();
+        builder.Services.AddSingleton<ReplicaAcks>();
         builder.Services.AddSingleton<IRoomBroker, RedisRoomBroker>();
         builder.Services.AddSingleton<IRoomHistory, RedisRoomHistory>();
         builder.Services.AddSingleton<IRoomPresence, RedisRoomPresence>();

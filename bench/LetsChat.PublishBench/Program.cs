@@ -27,7 +27,9 @@ const int InFlight = 32; // enough to keep Redis busy, as a room service with ma
 
 using var redis = await ConnectionMultiplexer.ConnectAsync($"{endpoint},allowAdmin=true");
 var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
-var broker = new RedisRoomBroker(redis, new RoomChannels(redis), Options.Create(new RoomServiceOptions()), new RoomTelemetry(meters));
+var settings = Options.Create(new RoomServiceOptions());
+var telemetry = new RoomTelemetry(meters);
+var broker = new RedisRoomBroker(redis, new RoomChannels(redis), new ReplicaAcks(redis, settings, telemetry), settings, telemetry);
 var room = $"bench-{Guid.NewGuid():N}";
 var channel = RedisChannel.Literal(RedisKeys.LiveChannel(room));
 var seedFrame = "{\"message\":\"a benchmark message of typical length, about sixty chars\"}"u8.ToArray();

@@ -7,13 +7,15 @@
 #   bench/compare.sh REV            # scenario c, 5 rounds
 #   bench/compare.sh REV c a d      # some of:
 #     c  20,000 deliveries/s (10 rooms × 10 clients × 2 senders × 100 msg/s, seed), direct and through the gateway
+#     v  10,000 deliveries/s with acks (10 rooms × 10 clients × 2 senders × 50 msg/s, v1), direct and through the gateway
 #     a  at rest: 1 room × 2 clients, 10 msg/s each, v1, direct and through the gateway
 #     d  IDLE (5,000) idle v1 sockets over 1,000 rooms, direct and through the gateway: KiB per socket
 #     b  the direct ladder (×1.5 a step from 5 msg/s per sender), once per variant per round
 #   ROUNDS=3 IDLE=18000 bench/compare.sh REV d
+#   REDIS_KIND=cluster bench/compare.sh REV c v   # on a Redis Cluster (bench/stack.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rev="${1:?usage: bench/compare.sh REV [c a d b]}"; shift
+rev="${1:?usage: bench/compare.sh REV [c v a d b]}"; shift
 scenarios="${*:-c}"
 ROUNDS="${ROUNDS:-5}"; IDLE="${IDLE:-5000}"; GEN_CORE="${GEN_CORE:-0}"
 out="bench/results/compare-$(date -u +%Y%m%dT%H%M%SZ)"
@@ -56,6 +58,8 @@ paths() { # scenario variant round: one run per path
     case $1 in
       c) load --target "$target" --rooms 10 --clients 10 --senders 2 --rate 100 --duration 10 --drain 3 \
            --pid $pids --json "$out/c-$2-$path-$3.json" >/dev/null || true ;;
+      v) load --target "$target" --protocol v1 --rooms 10 --clients 10 --senders 2 --rate 50 --duration 10 --drain 3 \
+           --pid $pids --json "$out/v-$2-$path-$3.json" >/dev/null || true ;;
       a) load --target "$target" --protocol v1 --rooms 1 --clients 2 --senders 2 --rate 10 --duration 20 --drain 2 \
            --pid $pids --json "$out/a-$2-$path-$3.json" >/dev/null || true ;;
     esac
@@ -67,9 +71,10 @@ for round in $(seq 1 "$ROUNDS"); do
   order="old new"; ((round % 2 == 0)) && order="new old"
   for variant in $order; do
     echo "compare: round $round, $variant"
-    if [[ $scenarios == *c* || $scenarios == *a* || $scenarios == *b* ]]; then
+    if [[ $scenarios == *c* || $scenarios == *v* || $scenarios == *a* || $scenarios == *b* ]]; then
       fresh "$variant"
       [[ $scenarios == *c* ]] && paths c "$variant" "$round"
+      [[ $scenarios == *v* ]] && paths v "$variant" "$round"
       [[ $scenarios == *a* ]] && paths a "$variant" "$round"
       if [[ $scenarios == *b* ]]; then
         load --target "$ROOMS_URL" --rooms 10 --clients 10 --senders 2 --rate 5 --ladder --factor 1.5 --duration 8 --drain 3 \

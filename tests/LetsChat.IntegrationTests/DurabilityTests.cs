@@ -48,19 +48,13 @@ public static class CrashUnderLoad
 
             var counts = DeliveryCounts.Of(clients);
             var history = await History.AllAsync(app, room, cts.Token);
-            var acked = clients.SelectMany(c => c.AckedTexts).ToHashSet();
-            var missing = acked.Where(t => !history.Texts.Contains(t)).ToList();
             var epochs = clients.SelectMany(c => c.Received).Select(r => r.Epoch).Distinct().ToList();
             output.WriteLine($"{app.RedisMode}: {ackedBeforeKill} acked before the kill; {counts}; history holds {history.Texts.Count} (epoch {history.Epoch}); refused and resent: {string.Join(", ", clients.SelectMany(c => c.RefusedTexts))}; {string.Join("; ", clients)}");
 
             Assert.True(ackedBeforeKill > 0, "messages were acked before the kill");
-            Assert.True(missing.Count == 0, $"acked but not in history after the crash: {string.Join(", ", missing.Take(10))}");
-            History.AssertNoSeqReused(clients);
+            history.AssertEveryAckKeptOnce(clients, counts, "the crash");
             Assert.True(epochs.Count == 1 && epochs[0] == history.Epoch, $"the epoch changed: clients saw {string.Join(", ", epochs)}, the log is {history.Epoch}");
             Assert.All(clients, c => Assert.True(c.Resets == 0, $"{c.Name} got a reset"));
-            history.AssertStoredOnce(clients);
-            Assert.Equal((0, 0, 0), (counts.Lost, counts.Duplicated, counts.OutOfOrder));
-            Assert.Equal(counts.Expected, counts.Delivered);
         }
         finally
         {
@@ -110,6 +104,22 @@ public sealed record History(string? Epoch, IReadOnlyList<long> Seqs, IReadOnlyL
         var refused = clients.SelectMany(c => c.RefusedTexts).ToHashSet();
         Assert.True(copies.Count == 0,
             $"stored more than once: {string.Join("; ", copies.Select(c => $"{c.Key} at seqs {string.Join(", ", c.Value)}{(refused.Contains(c.Key) ? " (refused, then resent)" : "")}"))}");
+    }
+
+    /// <summary>
+    /// What a Redis fault or a change of the cluster's layout under load must leave: every acked
+    /// text in the log once, no seq handed out twice, and every client given every message once,
+    /// in order. <paramref name="after"/> names the event in the failure message.
+    /// </summary>
+    public void AssertEveryAckKeptOnce(IReadOnlyList<ResumingClient> clients, DeliveryCounts counts, string after)
+    {
+        var stored = Texts.ToHashSet();
+        var missing = clients.SelectMany(c => c.AckedTexts).Where(t => !stored.Contains(t)).ToList();
+        Assert.True(missing.Count == 0, $"acked but not in history after {after}: {string.Join(", ", missing.Take(10))}");
+        AssertStoredOnce(clients);
+        AssertNoSeqReused(clients);
+        Assert.Equal((0, 0, 0), (counts.Lost, counts.Duplicated, counts.OutOfOrder));
+        Assert.Equal(counts.Expected, counts.Delivered);
     }
 
     /// <summary>No (epoch, seq) reached the clients with two different texts: a seq handed out twice.</summary>

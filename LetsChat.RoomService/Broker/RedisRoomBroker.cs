@@ -63,19 +63,21 @@ public sealed class RedisRoomBroker(
     {
         var db = redis.GetDatabase();
         RedisResult[] result;
+        string refused;
         try
         {
             result = (RedisResult[])(await db.ScriptEvaluateAsync(channels.PublishScript, RedisKeys.Log(room), args))!;
+            refused = (string)result[3]!;
+            if (refused.Length == 0 && channels.OnCluster)
+            {
+                await replicaAcks.ConfirmAsync(room);
+            }
         }
         catch (Exception e) when (e is RedisException or TimeoutException && channels.OnCluster)
         {
+            // Also a WAIT sent to a master that has just become a replica (a handover).
             channels.LayoutMayHaveChanged();
             throw;
-        }
-        var refused = (string)result[3]!;
-        if (refused.Length == 0 && channels.OnCluster)
-        {
-            await replicaAcks.ConfirmAsync(room);
         }
         return new PublishResult((string)result[0]!, (long)result[1], (long)result[2] == 1, refused.Length == 0 ? null : refused);
     }

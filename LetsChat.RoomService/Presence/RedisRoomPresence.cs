@@ -18,8 +18,13 @@ public sealed class RedisRoomPresence(IConnectionMultiplexer redis, RoomChannels
     public async Task JoinAsync(string room, PresenceEntry entry, CancellationToken cancellationToken)
     {
         await RunAsync(room, "join", [entry.Key, UserJson(entry.User)], cancellationToken);
-        await redis.GetDatabase().SortedSetAddAsync(RedisKeys.RoomIndex, room, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        await ListAsync(room);
     }
+
+    // The directory lives in one slot of its own: a failover or handover of its master must not
+    // refuse joins in every room, so the write reads the cluster's layout again and retries too.
+    private Task<bool> ListAsync(string room) =>
+        channels.OnCurrentLayoutAsync(() => redis.GetDatabase().SortedSetAddAsync(RedisKeys.RoomIndex, room, clock.GetUtcNow().ToUnixTimeMilliseconds()));
 
     public Task LeaveAsync(string room, PresenceEntry entry, CancellationToken cancellationToken) =>
         RunAsync(room, "leave", [entry.Key], cancellationToken);
@@ -35,7 +40,7 @@ public sealed class RedisRoomPresence(IConnectionMultiplexer redis, RoomChannels
         await RunAsync(room, "heartbeat", args, cancellationToken);
         if (entries.Count > 0)
         {
-            await redis.GetDatabase().SortedSetAddAsync(RedisKeys.RoomIndex, room, clock.GetUtcNow().ToUnixTimeMilliseconds());
+            await ListAsync(room);
         }
     }
 

@@ -139,6 +139,25 @@ public abstract class ChatAppFixture(string redisMode, params string[] settings)
         }
     }
 
+    /// <summary>
+    /// Runs a test's body; a socket refused on the way carries the room service's last warnings
+    /// with it (a 503 only says "unavailable"; the log says which Redis call failed, and how).
+    /// </summary>
+    public async Task WithRoomLogsAsync(Func<Task> body)
+    {
+        try
+        {
+            await body();
+        }
+        catch (System.Net.WebSockets.WebSocketException e)
+        {
+            var lines = ResourceLogs.LinesOf("rooms")
+                .Where(l => l.Contains("fail", StringComparison.OrdinalIgnoreCase) || l.Contains("Exception", StringComparison.Ordinal)).TakeLast(20);
+            throw new System.Net.WebSockets.WebSocketException(e.WebSocketErrorCode,
+                $"{e.Message} The room service's last warnings:{Environment.NewLine}{string.Join(Environment.NewLine, lines)}", e);
+        }
+    }
+
     /// <summary>SIGKILLs an executable resource (a cluster node) and waits until the orchestrator sees it gone.</summary>
     public async Task KillAsync(string resource, CancellationToken ct)
     {

@@ -26,6 +26,9 @@ dotnet build bench/LetsChat.LoadTest -c Release -v q -nologo >/dev/null
   echo "# $(date -u) on $(nproc) cores, $(uname -r)"; redis-server --version; dotnet --version; } > "$out/env.txt"
 cat "$out/env.txt"
 
+# The port a Redis PID listens on (its command line is redis-server 127.0.0.1:PORT).
+port_of() { tr '\0' ' ' < "/proc/$1/cmdline" | grep -oE ':[0-9]+' | head -1 | tr -d :; }
+
 load() { taskset -c "$GEN_CORE" dotnet bench/LetsChat.LoadTest/bin/Release/net10.0/LetsChat.LoadTest.dll --quiet "$@"; }
 
 for round in $(seq 1 "$ROUNDS"); do
@@ -42,8 +45,13 @@ for round in $(seq 1 "$ROUNDS"); do
     # JIT tiering settles in ~30 s of load; nothing measured before it has.
     load --target "$ROOMS_URL" --protocol v1 --rooms 10 --clients 10 --senders 2 --rate 50 --duration 30 --drain 2 >/dev/null || true
     for rate in $RATES; do
+      # Each node's command counts over the measured load (how many WAITs per script, on a cluster).
+      for pid in $REDIS_PID; do REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -p "$(port_of "$pid")" config resetstat >/dev/null; done
       load --target "$ROOMS_URL" --protocol v1 --rooms 10 --clients 10 --senders 2 --rate "$rate" --duration 10 --drain 3 \
         --pid "$ROOMS_PID" $REDIS_PID --json "$out/$kind-$rate-$round.json" >/dev/null || true
+      for pid in $REDIS_PID; do
+        echo "# pid $pid"; REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -p "$(port_of "$pid")" info commandstats | grep -E 'cmdstat_(evalsha|eval|wait):'
+      done > "$out/$kind-$rate-$round.commandstats.txt"
     done
     unset MASTER_PIDS REPLICA_PIDS
   done

@@ -34,7 +34,7 @@ public sealed class ReplicaAcks(IConnectionMultiplexer redis, IOptions<RoomServi
         // Where the client sends the room's slot now: the node the script just ran on. Looked up
         // in the client's own slot map (IDatabase.IdentifyEndpoint would ask the server, a round trip).
         var server = redis.GetServer(RedisKeys.MessageLog(room));
-        return _masters.GetOrAdd(server.EndPoint, _ => ForServer(server)).ConfirmAsync();
+        return _masters.GetOrAdd(server.EndPoint, static (_, state) => state.Acks.ForServer(state.Server), (Acks: this, Server: server)).ConfirmAsync();
     }
 
     private Master ForServer(IServer server)

@@ -12,6 +12,13 @@ public sealed class RoomServiceOptions
     public int MaxMessageChars { get; set; } = 4000;
 
     /// <summary>
+    /// Largest a message may grow to as stored (its text, reply, reactions and their users, as JSON):
+    /// an edit or reaction that would pass it is refused with <c>too_large</c>. A room keeps each
+    /// message at most twice (its log entry and its latest update), so this bounds a room's memory.
+    /// </summary>
+    public int MaxStoredMessageBytes { get; set; } = 32 * 1024;
+
+    /// <summary>
     /// Bytes one socket may have waiting behind a flush that has not finished (the kernel's buffers
     /// and the connection's are already full); a client that lets more pile up is closed with 1013.
     /// </summary>

@@ -33,7 +33,8 @@ public interface IRoomBroker
     /// Appends an update of a message (edit, delete, reaction) with the room's next seq, and puts
     /// its new state in the log in place of the entry the caller read. Refused with
     /// <c>not_found</c> when the message is not in the log, <c>conflict</c> when its entry is no
-    /// longer the one read (read it again and redo the change).
+    /// longer the one read (read it again and redo the change), <c>no_change</c> when it changes
+    /// nothing and is not the retry of a stored change. A message keeps only its latest update.
     /// </summary>
     Task<PublishResult> UpdateAsync(string room, OutgoingUpdate update, CancellationToken cancellationToken);
 
@@ -64,10 +65,10 @@ public sealed record OutgoingMessage(ChatUser User, string? ClientId, string Tex
 /// <summary>
 /// An update of the message at <see cref="Target"/> by <see cref="User"/>: <see cref="ReadEntry"/>
 /// is its log entry as read, <see cref="NewEntry"/> the one that replaces it, <see cref="Body"/>
-/// the update as stored and published (Broker/RoomRecords). <see cref="Deletes"/>: it takes the
-/// message back, and the updates before it go too.
+/// the update as stored and published (Broker/RoomRecords). <see cref="Unchanged"/>: it changes
+/// nothing, so it is acked only as the retry of a change already stored, else refused <c>no_change</c>.
 /// </summary>
-public sealed record OutgoingUpdate(ChatUser User, string ClientId, long Target, string ReadEntry, string NewEntry, string Body, bool Deletes)
+public sealed record OutgoingUpdate(ChatUser User, string ClientId, long Target, string ReadEntry, string NewEntry, string Body, bool Unchanged)
 {
     /// <summary>The newest (epoch, seq) the publishing replica delivered in the room; default when none.</summary>
     public (string? Epoch, long Seq) Seen { get; init; }

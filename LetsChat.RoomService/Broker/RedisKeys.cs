@@ -12,7 +12,8 @@ namespace LetsChat.RoomService.Broker;
 /// letschat:{room}:log       sorted set: score = seq, member = log entry "seq body"; the last HistoryLength kept
 /// letschat:{room}:epoch     string: id of this incarnation of the log (new when Redis lost it)
 /// letschat:{room}:ids       sorted set: score = seq, member = "user-id client-id" (idempotent sends and updates)
-/// letschat:{room}:updates   sorted set: score = seq, member = update entry "seq target body" (edits, deletes, reactions)
+/// letschat:{room}:updates   sorted set: score = seq, member = update entry "seq target body" (edits, deletes, reactions): a message's latest only
+/// letschat:{room}:latest    hash: target seq -> the seq of that message's one update in updates
 /// letschat:{room}:presence  sorted set: score = expiry ms, member = "user-id connection-id"
 /// letschat:{room}:users     hash: user id -> live connections
 /// letschat:{room}:names     hash: user id -> user JSON
@@ -26,9 +27,12 @@ public static class RedisKeys
 {
     public static string LiveChannel(string room) => $"letschat:{{{room}}}:live";
 
-    /// <summary>KEYS of publish.lua and read.lua, in their order: seq, log, epoch, ids, updates.</summary>
+    /// <summary>KEYS of publish.lua and read.lua, in their order: seq, log, epoch, ids, updates, latest.</summary>
     public static RedisKey[] Log(string room) =>
-        [$"letschat:{{{room}}}:seq", MessageLog(room), $"letschat:{{{room}}}:epoch", $"letschat:{{{room}}}:ids", $"letschat:{{{room}}}:updates"];
+    [
+        $"letschat:{{{room}}}:seq", MessageLog(room), $"letschat:{{{room}}}:epoch", $"letschat:{{{room}}}:ids",
+        $"letschat:{{{room}}}:updates", $"letschat:{{{room}}}:latest",
+    ];
 
     public static RedisKey MessageLog(string room) => $"letschat:{{{room}}}:log";
 

@@ -55,7 +55,7 @@ public sealed class RedisRoomBroker(
             update.Target,
             update.ReadEntry,
             update.NewEntry,
-            update.Deletes ? "1" : "0",
+            update.Unchanged ? "1" : "0",
         ]);
     }
 

@@ -18,6 +18,9 @@ internal static class RedisScripts
     /// </summary>
     public static string PublishSharded { get; } = Sharded(Publish);
 
+    /// <summary>read.lua with SPUBLISH, for its rewind record (see <see cref="PublishSharded"/>).</summary>
+    public static string ReadSharded { get; } = Sharded(Read);
+
     /// <summary>presence.lua with SPUBLISH (see <see cref="PublishSharded"/>).</summary>
     public static string PresenceSharded { get; } = Sharded(Presence);
 

@@ -34,6 +34,8 @@ public sealed class RoomChannels(IConnectionMultiplexer redis)
 
     public string PublishScript => OnCluster ? RedisScripts.PublishSharded : RedisScripts.Publish;
 
+    public string ReadScript => OnCluster ? RedisScripts.ReadSharded : RedisScripts.Read;
+
     public string PresenceScript => OnCluster ? RedisScripts.PresenceSharded : RedisScripts.Presence;
 
     /// <summary>

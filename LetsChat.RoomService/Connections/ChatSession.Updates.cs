@@ -1,3 +1,4 @@
+using System.Text;
 using LetsChat.RoomService.Broker;
 using LetsChat.RoomService.Protocol;
 using LetsChat.RoomService.Rooms;
@@ -62,8 +63,14 @@ public sealed partial class ChatSession
                 await ErrorAsync(change.Code!, change.Error!, frame.Id);
                 return;
             }
+            var newEntry = RoomRecords.Entry(seq, next);
+            if (!change.Unchanged && Encoding.UTF8.GetByteCount(newEntry) > options.MaxStoredMessageBytes)
+            {
+                await ErrorAsync("too_large", $"That would make the message larger than {options.MaxStoredMessageBytes} bytes.", frame.Id);
+                return;
+            }
             var body = RoomRecords.Update(new UpdateBody(frame.Id!, member.User, type, seq, now, next));
-            var update = new OutgoingUpdate(member.User, frame.Id!, seq, entry, RoomRecords.Entry(seq, next), body, Deletes: type == "delete") { Seen = Seen() };
+            var update = new OutgoingUpdate(member.User, frame.Id!, seq, entry, newEntry, body, change.Unchanged) { Seen = Seen() };
             if (!await TryAsync(async () => result = await broker.UpdateAsync(room, update, CancellationToken.None)))
             {
                 break;
@@ -74,6 +81,9 @@ public sealed partial class ChatSession
                     continue;
                 case "not_found":
                     await ErrorAsync("not_found", $"There is no message {seq} in this room.", frame.Id);
+                    return;
+                case "no_change":
+                    await ErrorAsync("no_change", $"That {type} changes nothing: message {seq} is already so.", frame.Id);
                     return;
             }
             await Connection.SendAsync(V1Frames.Ack(new AckFrame(frame.Id!, result.Value.Epoch, result.Value.Seq, result.Value.Duplicate)));

@@ -129,6 +129,18 @@ public sealed partial class ChatSession(
             Connection.Reject(WebSocketCloseStatus.MessageTooBig, "too_long", $"Messages are limited to {options.MaxMessageChars} characters.");
             return;
         }
+        if (VisibleText.MessageProblem(text) is { } problem)
+        {
+            Connection.Reject(WebSocketCloseStatus.InvalidPayloadData, "invalid_text", problem);
+            return;
+        }
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            // The tutorial's page sends whatever is in its box, Enter on an empty one too: not worth
+            // closing its socket for, and nothing to store. Dropped and counted.
+            telemetry.FrameRejected("empty_text");
+            return;
+        }
         if (await TryPublishAsync(text, clientId: null) is null)
         {
             // Seed clients have no error frame: close, so the client knows its message did not go.
@@ -226,6 +238,7 @@ public sealed partial class ChatSession(
         null => ("invalid_text", $"A{(frame.Type == "edit" ? "n edit" : " send")} needs a string \"text\"."),
         { } t when string.IsNullOrWhiteSpace(t) => ("empty_text", "The message is empty."),
         { Length: var n } when n > options.MaxMessageChars => ("text_too_long", $"Messages are limited to {options.MaxMessageChars} characters."),
+        { } t when VisibleText.MessageProblem(t) is { } problem => ("invalid_text", problem),
         _ => null,
     };
 

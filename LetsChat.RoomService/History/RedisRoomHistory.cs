@@ -6,7 +6,7 @@ using StackExchange.Redis;
 namespace LetsChat.RoomService.History;
 
 /// <summary>History from the room's sorted set, read with read.lua (epoch, bounds and slice in one step).</summary>
-public sealed class RedisRoomHistory(IConnectionMultiplexer redis, IOptions<RoomServiceOptions> options) : IRoomHistory
+public sealed class RedisRoomHistory(IConnectionMultiplexer redis, RoomChannels channels, IOptions<RoomServiceOptions> options) : IRoomHistory
 {
     public Task<HistoryPage> LatestAsync(string room, int limit, bool create, CancellationToken cancellationToken) =>
         ReadAsync(room, "latest", 0, limit, create, cancellationToken);
@@ -22,7 +22,7 @@ public sealed class RedisRoomHistory(IConnectionMultiplexer redis, IOptions<Room
         cancellationToken.ThrowIfCancellationRequested();
         var fresh = RedisRoomBroker.NewEpoch();
         var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(
-            RedisScripts.Read,
+            channels.ReadScript,
             RedisKeys.Log(room),
             ["after", seen.Seq, 0, "", options.Value.RetentionSeconds, seen.Epoch ?? "", seen.Seq, fresh, RedisKeys.LiveChannel(room)]))!;
         var epoch = (string)result[0]!;
@@ -42,10 +42,12 @@ public sealed class RedisRoomHistory(IConnectionMultiplexer redis, IOptions<Room
     private async Task<HistoryPage> ReadAsync(string room, string mode, long bound, int limit, bool create, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(
-            RedisScripts.Read,
-            RedisKeys.Log(room),
-            [mode, bound, limit, create ? RedisRoomBroker.NewEpoch() : "", options.Value.RetentionSeconds]))!;
+        // A read that may create the log may also find it without its epoch; it then announces the new one.
+        var fresh = RedisRoomBroker.NewEpoch();
+        RedisValue[] args = create
+            ? [mode, bound, limit, fresh, options.Value.RetentionSeconds, "", 0, fresh, RedisKeys.LiveChannel(room)]
+            : [mode, bound, limit, "", options.Value.RetentionSeconds];
+        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(channels.ReadScript, RedisKeys.Log(room), args))!;
 
         var epoch = (string)result[0]!;
         var messages = new List<RoomEvent>(result.Length - 4);

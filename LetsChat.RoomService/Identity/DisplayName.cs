@@ -1,8 +1,9 @@
 using System.Globalization;
+using LetsChat.RoomService.Protocol;
 
 namespace LetsChat.RoomService.Identity;
 
-/// <summary>Display names: trimmed, 1 to 32 characters (as people count them), no control or direction-override characters.</summary>
+/// <summary>Display names: trimmed, 1 to 32 characters (as people count them), and only what shows (<see cref="VisibleText.NameProblem"/>).</summary>
 public static class DisplayName
 {
     public const int MaxLength = 32;
@@ -21,18 +22,6 @@ public static class DisplayName
         {
             return $"A name is at most {MaxLength} characters.";
         }
-        foreach (var c in name)
-        {
-            if (char.IsControl(c) || IsInvisibleTrick(c))
-            {
-                return "A name may not contain control, line-break or text-direction characters.";
-            }
-        }
-        return null;
+        return VisibleText.NameProblem(name);
     }
-
-    // Line/paragraph separators and bidi embeddings/overrides/isolates: they let a name reorder or
-    // break the text around it.
-    private static bool IsInvisibleTrick(char c) =>
-        c is '\u2028' or '\u2029' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069') or '\u200E' or '\u200F';
 }

@@ -23,7 +23,8 @@ public static class SessionEndpoints
     {
         if (DisplayName.Validate(body?.Name, out var name) is { } problem)
         {
-            return Results.Problem(title: "Invalid name", detail: problem, statusCode: StatusCodes.Status400BadRequest);
+            return Results.Problem(title: "Invalid name", detail: problem, statusCode: StatusCodes.Status400BadRequest,
+                extensions: new Dictionary<string, object?> { ["code"] = "invalid_name" });
         }
         // Keep the user id across renames: the same person, a new name.
         var id = cookie.TryRead(context.Request, out var existing) == SessionCookie.ReadResult.Valid ? existing!.Id : ChatUser.NewId();

@@ -19,23 +19,25 @@ internal static class MessageChanges
     public const int MaxEmojiLength = 32;
 
     public static Change Edit(MessageBody message, ChatUser user, string text, long at) =>
-        Refusal(message, user, authorOnly: true) ?? new Change(message with
+        Refusal(message, user, authorOnly: true)
+        ?? (message.Text == text ? Change.None(message) : new Change(message with
         {
             Text = text,
             Edited = at,
             Version = message.Version + 1,
-        });
+        }));
 
     /// <summary>
     /// A tombstone: the author and time stay, the text, reactions and reply go. Deleting it again
-    /// is allowed (a retry): it stays a tombstone.
+    /// changes nothing (a retry with the same id is still acked, by the log's dedupe).
     /// </summary>
     public static Change Delete(MessageBody message, ChatUser user) =>
-        Refusal(message with { Deleted = false }, user, authorOnly: true) ?? new Change(new MessageBody(message.Id, message.User, "", message.Timestamp, null)
+        Refusal(message with { Deleted = false }, user, authorOnly: true)
+        ?? (message.Deleted ? Change.None(message) : new Change(new MessageBody(message.Id, message.User, "", message.Timestamp, null)
         {
             Deleted = true,
             Version = message.Version + 1,
-        });
+        }));
 
     /// <summary>Puts <paramref name="user"/>'s <paramref name="emoji"/> on the message (<paramref name="on"/>) or takes it off.</summary>
     public static Change React(MessageBody message, ChatUser user, string emoji, bool on)
@@ -49,6 +51,11 @@ internal static class MessageChanges
         if (index < 0 && on && reactions.Count >= MaxReactions)
         {
             return new Change(null, "too_many_reactions", $"A message carries at most {MaxReactions} different reactions.");
+        }
+        var had = index >= 0 && reactions[index].Users.Any(u => u.Id == user.Id);
+        if (had == on)
+        {
+            return Change.None(message);
         }
         var users = index < 0 ? [] : reactions[index].Users.Where(u => u.Id != user.Id).ToList();
         if (on)
@@ -108,4 +115,13 @@ internal static class MessageChanges
 }
 
 /// <summary>A message's next state, or (<see cref="Message"/> null) the error code and text that refuse the change.</summary>
-internal sealed record Change(MessageBody? Message, string? Code = null, string? Error = null);
+internal sealed record Change(MessageBody? Message, string? Code = null, string? Error = null)
+{
+    /// <summary>
+    /// The change leaves the message as it is (an edit to the same text, a second delete, a reaction
+    /// already there): nothing is stored, and only a retry of a change already stored is acked.
+    /// </summary>
+    public bool Unchanged { get; init; }
+
+    public static Change None(MessageBody message) => new(message) { Unchanged = true };
+}

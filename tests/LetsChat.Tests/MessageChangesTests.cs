@@ -48,14 +48,29 @@ public class MessageChangesTests
     }
 
     [Fact]
-    public void ADeletedMessageCannotBeEditedOrReactedToButDeletingItAgainIsARetry()
+    public void ADeletedMessageCannotBeEditedOrReactedToAndDeletingItAgainChangesNothing()
     {
         var tombstone = MessageChanges.Delete(Message(Ana), Ana).Message!;
 
         Assert.Equal("not_found", MessageChanges.Edit(tombstone, Ana, "back", 0).Code);
         Assert.Equal("not_found", MessageChanges.React(tombstone, Bo, "👍", true).Code);
-        Assert.True(MessageChanges.Delete(tombstone, Ana).Message!.Deleted);
+        var again = MessageChanges.Delete(tombstone, Ana);
+        Assert.True(again.Unchanged, "a second delete stores nothing (a retry is acked by the log's dedupe)");
+        Assert.Equal(tombstone, again.Message);
         Assert.Equal("forbidden", MessageChanges.Delete(tombstone, Bo).Code);
+    }
+
+    [Fact]
+    public void AChangeThatChangesNothingIsMarkedUnchangedAndKeepsTheVersion()
+    {
+        var m = MessageChanges.Edit(Message(Ana), Ana, "hello again", 1).Message!;
+        var reacted = MessageChanges.React(m, Bo, "👍", on: true).Message!;
+
+        Assert.True(MessageChanges.Edit(m, Ana, "hello again", 2) is { Unchanged: true, Message.Version: 1 });
+        Assert.True(MessageChanges.React(reacted, Bo, "👍", on: true) is { Unchanged: true, Message.Version: 2 });
+        Assert.True(MessageChanges.React(reacted, Ana, "👍", on: false).Unchanged, "taking off a reaction one never made changes nothing");
+        Assert.False(MessageChanges.React(reacted, Bo, "👍", on: false).Unchanged);
+        Assert.False(MessageChanges.Edit(m, Ana, "hello, again", 2).Unchanged);
     }
 
     [Fact]

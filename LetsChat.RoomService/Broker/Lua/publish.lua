@@ -15,6 +15,7 @@
 -- KEYS[3] letschat:{room}:epoch    string: the id of this incarnation of the room's log
 -- KEYS[4] letschat:{room}:ids      sorted set: score = seq, member = "<user id> <client id>" (dedupe)
 -- KEYS[5] letschat:{room}:updates  sorted set: score = seq, member = update entry "<seq> <target> <body>"
+-- KEYS[6] letschat:{room}:latest   hash: target seq -> the seq of its one update in KEYS[5]
 -- ARGV[1] pub/sub channel
 -- ARGV[2] a fresh random epoch, used only if the room has none (new room, or Redis lost it)
 -- ARGV[3] dedupe key "<user id> <client id>", or "" for none (seed clients)
@@ -25,23 +26,41 @@
 -- ARGV[9]  a message: ""; an update: the seq of the message it changes (its target)
 -- ARGV[10] a message: the seq it replies to, or ""; an update: the target's entry as the caller read it
 -- ARGV[11] an update: the target's new entry
--- ARGV[12] an update: "1" when it deletes the target (its earlier updates go too: they hold its text)
+-- ARGV[12] an update: "1" when it changes nothing (an edit to the same text, a second delete):
+--          only a retry of a stored change is acked (duplicate); anything else is refused
 -- The entries and the published records "m <epoch> <entry>", "u <epoch> <update entry>" are
 -- defined in Broker/RoomRecords.cs.
+--
+-- A message keeps at most one update: its latest, which holds the whole message as it is now
+-- (applying it is enough to catch up). So a room's updates are bounded by its kept messages, a
+-- replaced text leaves no copy behind, and a delete reads only its own target's entry.
+--
 -- Returns {epoch, seq, duplicate (0|1), refusal}: refusal is "" (stored or duplicate), "not_found"
--- (the target or the message replied to is not in the log) or "conflict" (the target changed since
--- the caller read it: read it again).
+-- (the target or the message replied to is not in the log), "conflict" (the target changed since
+-- the caller read it: read it again) or "no_change".
 
 local update = ARGV[9] ~= ''
+local target = ARGV[9]
 local epoch = redis.call('GET', KEYS[3])
 if not epoch then
-  if update or ARGV[10] ~= '' then
-    return {'', 0, 0, 'not_found'}
-  end
-  -- A new incarnation: whatever is left of an old one must not mix with it.
   epoch = ARGV[2]
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[4], KEYS[5])
-  redis.call('SET', KEYS[3], epoch)
+  local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')[2]
+  if newest then
+    -- The epoch alone is gone (evicted by a Redis that may evict, or expired apart from the log):
+    -- never a wipe. The room keeps its log under a new epoch, as when the log goes backwards below.
+    local changed = redis.call('ZRANGE', KEYS[5], -1, -1, 'WITHSCORES')[2] or 0
+    local kept = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), tonumber(newest), tonumber(changed))
+    redis.call('SET', KEYS[1], kept)
+    redis.call('SET', KEYS[3], epoch)
+    redis.call('PUBLISH', ARGV[1], 'r ' .. epoch .. ' ' .. kept)
+  else
+    if update or ARGV[10] ~= '' then
+      return {'', 0, 0, 'not_found'}
+    end
+    -- A new incarnation: whatever is left of an old one must not mix with it.
+    redis.call('DEL', KEYS[1], KEYS[4], KEYS[5], KEYS[6])
+    redis.call('SET', KEYS[3], epoch)
+  end
 end
 
 -- The log went backwards (Redis came back without its last writes): clients have seen seqs the
@@ -57,7 +76,15 @@ end
 if ARGV[3] ~= '' then
   local existing = redis.call('ZSCORE', KEYS[4], ARGV[3])
   if existing then
-    local stored = redis.call('ZRANGEBYSCORE', update and KEYS[5] or KEYS[2], existing, existing, 'LIMIT', 0, 1)[1]
+    local stored
+    if update then
+      -- Stored if its entry is there, or its target has a later update (which replaced it).
+      local latest = redis.call('HGET', KEYS[6], target)
+      stored = (latest and tonumber(latest) >= tonumber(existing))
+        or redis.call('ZRANGEBYSCORE', KEYS[5], existing, existing, 'LIMIT', 0, 1)[1]
+    else
+      stored = redis.call('ZRANGEBYSCORE', KEYS[2], existing, existing, 'LIMIT', 0, 1)[1]
+    end
     local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')[2]
     if stored or (oldest and tonumber(existing) < tonumber(oldest)) then
       return {epoch, tonumber(existing), 1, ''}
@@ -65,8 +92,10 @@ if ARGV[3] ~= '' then
     -- The dedupe entry outlived its entry (a crash cut this script short): store it again.
   end
 end
+if ARGV[12] == '1' then
+  return {epoch, 0, 0, 'no_change'}
+end
 
-local target = ARGV[9]
 if update then
   local current = redis.call('ZRANGEBYSCORE', KEYS[2], target, target)
   if #current == 0 then
@@ -92,15 +121,12 @@ end
 
 local record
 if update then
-  if ARGV[12] == '1' then
-    for _, earlier in ipairs(redis.call('ZRANGEBYSCORE', KEYS[5], '(' .. target, '+inf')) do
-      if string.match(earlier, '^%d+ (%d+) ') == target then
-        redis.call('ZREM', KEYS[5], earlier)
-      end
-    end
-  end
+  -- The new update in, then the one it replaces out; then the message's new state in, its old one out.
   local entry = seq .. ' ' .. target .. ' ' .. ARGV[4]
+  local previous = redis.call('HGET', KEYS[6], target)
   redis.call('ZADD', KEYS[5], seq, entry)
+  redis.call('HSET', KEYS[6], target, seq)
+  if previous then redis.call('ZREMRANGEBYSCORE', KEYS[5], previous, previous) end
   redis.call('ZADD', KEYS[2], target, ARGV[11])
   for _, old in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], target, target)) do
     if old ~= ARGV[11] then redis.call('ZREM', KEYS[2], old) end
@@ -109,14 +135,21 @@ if update then
 else
   local entry = seq .. ' ' .. ARGV[4]
   redis.call('ZADD', KEYS[2], seq, entry)
-  if redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(keep + 1)) > 0 and redis.call('EXISTS', KEYS[5]) == 1 then
-    -- Updates of messages the log no longer keeps go with them.
-    local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')[2]
-    redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. oldest)
+  local over = redis.call('ZCARD', KEYS[2]) - keep
+  if over > 0 then
+    -- The oldest messages go, and each one's update with it.
+    local gone = redis.call('ZPOPMIN', KEYS[2], over)
+    for i = 2, #gone, 2 do
+      local latest = redis.call('HGET', KEYS[6], gone[i])
+      if latest then
+        redis.call('ZREMRANGEBYSCORE', KEYS[5], latest, latest)
+        redis.call('HDEL', KEYS[6], gone[i])
+      end
+    end
   end
   record = 'm ' .. epoch .. ' ' .. entry
 end
-for i = 1, 5 do
+for i = 1, 6 do
   redis.call('EXPIRE', KEYS[i], ARGV[6])
 end
 

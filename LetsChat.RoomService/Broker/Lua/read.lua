@@ -1,7 +1,7 @@
 -- Reads a room's log, with the epoch and bounds the reader needs to tell whether it missed anything.
 --
 -- KEYS[1] letschat:{room}:seq, KEYS[2] letschat:{room}:log, KEYS[3] letschat:{room}:epoch,
--- KEYS[4] letschat:{room}:ids, KEYS[5] letschat:{room}:updates
+-- KEYS[4] letschat:{room}:ids, KEYS[5] letschat:{room}:updates, KEYS[6] letschat:{room}:latest
 -- ARGV[1] mode: "latest" (the last ARGV[3] messages), "before" (the last ARGV[3] messages with
 --               seq < ARGV[2]): pages of messages, each as it is now (updates folded in);
 --               "after" (every event with seq > ARGV[2], messages and updates in seq order, at
@@ -12,19 +12,32 @@
 -- ARGV[5] retention in seconds (applies when an epoch is created)
 -- ARGV[6] ARGV[7] ARGV[8] ARGV[9] optional: the newest (epoch, seq) the reader delivered, a fresh
 --         epoch and the room's channel: a log behind that seq went backwards, and takes the
---         fresh epoch and announces it, as publish.lua does
+--         fresh epoch and announces it, as publish.lua does. A log whose epoch alone is gone
+--         takes the fresh epoch too (ARGV[8], else ARGV[4]), and is never wiped.
 -- Returns {epoch or "", last seq, first seq kept (last + 1 when empty), more (0|1), entry...}
 -- in ascending seq order: message entries "<seq> <body>", and in "after" mode update entries
 -- marked "u <seq> <target> <body>" (Broker/RoomRecords.cs).
 
 local epoch = redis.call('GET', KEYS[3])
 if not epoch then
-  if ARGV[4] == '' then
+  local fresh = ARGV[8] or ARGV[4]
+  local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')[2]
+  if newest and fresh ~= '' then
+    -- The epoch alone is gone (evicted, or expired apart from the log): keep the log under a new
+    -- epoch, as publish.lua does, and announce it when the channel is known.
+    local changed = redis.call('ZRANGE', KEYS[5], -1, -1, 'WITHSCORES')[2] or 0
+    local kept = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), tonumber(newest), tonumber(changed))
+    epoch = fresh
+    redis.call('SET', KEYS[1], kept, 'EX', ARGV[5])
+    redis.call('SET', KEYS[3], epoch, 'EX', ARGV[5])
+    if ARGV[9] then redis.call('PUBLISH', ARGV[9], 'r ' .. epoch .. ' ' .. kept) end
+  elseif ARGV[4] == '' then
     return {'', 0, 1, 0}
+  else
+    epoch = ARGV[4]
+    redis.call('DEL', KEYS[1], KEYS[2], KEYS[4], KEYS[5], KEYS[6])
+    redis.call('SET', KEYS[3], epoch, 'EX', ARGV[5])
   end
-  epoch = ARGV[4]
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[4], KEYS[5])
-  redis.call('SET', KEYS[3], epoch, 'EX', ARGV[5])
 end
 
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')

@@ -134,6 +134,8 @@ function start(room) {
       const pending = frame.id && store.pending.get(frame.id);
       if (pending && frame.code === 'unavailable') {
         setTimeout(() => socket.send(sendFrame(pending.id, pending.text, pending.replyTo)), RETRY_UNAVAILABLE_MS);
+      } else if (frame.code === 'no_change') {
+        // Another tab (or a double click) got there first: the message is already as asked.
       } else if (pending) {
         pending.failed = true;
         view.renderPending(store);

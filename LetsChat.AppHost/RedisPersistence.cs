@@ -11,15 +11,23 @@ public static class RedisPersistence
     /// </summary>
     public static string[] ServerArgs(RedisStorage storage) => storage.Durability switch
     {
-        Durability.None => ["--save", "", "--appendonly", "no"],
+        Durability.None => ["--save", "", "--appendonly", "no", .. MemoryArgs(storage)],
         _ =>
         [
             "--dir", storage.DataDir!,
             "--save", "",
             "--appendonly", "yes",
             "--appendfsync", storage.Durability == Durability.Always ? "always" : "everysec",
+            .. MemoryArgs(storage),
         ],
     };
+
+    /// <summary>
+    /// A bounded Redis that never evicts: past <see cref="RedisStorage.MaxMemory"/> it refuses
+    /// writes (sends are refused as unavailable) rather than drop a key, which could be a room's
+    /// epoch or log and the acknowledged messages in it.
+    /// </summary>
+    private static string[] MemoryArgs(RedisStorage storage) => ["--maxmemory", storage.MaxMemory, "--maxmemory-policy", "noeviction"];
 
     /// <summary>
     /// The container's redis-server: <see cref="ServerArgs"/> in its volume (/data), quoted for the

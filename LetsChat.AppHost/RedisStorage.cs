@@ -25,16 +25,41 @@ public sealed record RedisStorage(Durability Durability, string? DataDir)
 {
     public bool Persistent => Durability != Durability.None;
 
+    /// <summary>
+    /// <c>LetsChat:RedisMaxMemory</c>: redis-server's <c>maxmemory</c> (e.g. <c>512mb</c>, <c>2gb</c>),
+    /// always with <c>noeviction</c>. Past it Redis refuses writes instead of dropping keys.
+    /// </summary>
+    public string MaxMemory { get; init; } = DefaultMaxMemory;
+
+    public const string DefaultMaxMemory = "1gb";
+
     public static RedisStorage From(IConfiguration configuration, RedisMode mode)
     {
         var durability = ParseDurability(configuration["LetsChat:Durability"]) ?? DefaultFor(mode);
+        var maxMemory = ParseMaxMemory(configuration["LetsChat:RedisMaxMemory"]);
         if (durability == Durability.None || mode == RedisMode.Container)
         {
-            return new(durability, null); // nothing on disk, or a container volume (named, not a path)
+            return new(durability, null) { MaxMemory = maxMemory }; // nothing on disk, or a container volume (named, not a path)
         }
         var configured = configuration["LetsChat:DataDir"];
         var dir = string.IsNullOrWhiteSpace(configured) ? DefaultDataDir(mode) : Path.GetFullPath(configured);
-        return new(durability, dir);
+        return new(durability, dir) { MaxMemory = maxMemory };
+    }
+
+    /// <summary>A size as redis-server reads it (a number, then b, kb, mb or gb), at least 64mb; the default when none is set.</summary>
+    public static string ParseMaxMemory(string? configured)
+    {
+        if (string.IsNullOrWhiteSpace(configured))
+        {
+            return DefaultMaxMemory;
+        }
+        var match = System.Text.RegularExpressions.Regex.Match(configured.Trim().ToLowerInvariant(), "^([0-9]{1,12})(b|kb|mb|gb)?$");
+        var bytes = match.Success
+            ? long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) * (match.Groups[2].Value switch { "kb" => 1L << 10, "mb" => 1L << 20, "gb" => 1L << 30, _ => 1 })
+            : 0;
+        return bytes >= 64L << 20
+            ? match.Value
+            : throw new InvalidOperationException($"LetsChat:RedisMaxMemory is '{configured}'; expected a size of at least 64mb, such as 512mb or 2gb.");
     }
 
     /// <summary>

@@ -32,6 +32,9 @@ public static class RoomServiceExtensions
         {
             options.KeepAlive = 5;
             options.SocketManager = SocketManager.ThreadPool;
+            // For INFO, which StackExchange.Redis counts as an admin command: EvictionPolicyCheck reads
+            // the eviction policy with it (CONFIG is often renamed away on managed Redis; INFO is not).
+            options.AllowAdmin = true;
         });
 
         // Chat sockets leave the HTTP layer once accepted (ChatHandoff): an HTTP/1.1 upgrade, taken over
@@ -80,6 +83,8 @@ public static class RoomServiceExtensions
         builder.Services.AddHostedService<FeedWatch>();
         builder.Services.AddHostedService<KeepAliveSweep>();
         builder.Services.AddHostedService<RedisConnectionTelemetry>();
+        builder.Services.AddSingleton<EvictionPolicyCheck>();
+        builder.Services.AddHealthChecks().AddCheck<EvictionPolicyCheck>("redis-eviction-policy");
         return builder;
     }
 

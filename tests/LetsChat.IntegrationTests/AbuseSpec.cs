@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Aspire.Hosting.Testing;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Xunit.Abstractions;
@@ -171,6 +172,42 @@ public abstract class AbuseSpec(ChatAppFixture app, ITestOutputHelper output)
         Assert.Equal(real, page.RootElement.Messages()[0].Seq());
     }
 
+    [Fact]
+    public async Task AnEvictedEpochKeyNeverWipesTheRoomItGoesOnUnderANewEpoch()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        var room = $"evicted-{Guid.NewGuid():N}";
+        await using var ana = await V1Client.ConnectAsync(app, room, ct);
+        await using var bo = await V1Client.ConnectElsewhereAsync(app, room, ana.Replica, ct);
+        var sent = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            sent.Add($"kept {i}");
+            await ana.SendAndAckAsync(sent[^1], $"k{i}", ct);
+        }
+        var before = ana.Epoch;
+
+        // What an evicting Redis (volatile-lru, say) does to one key under memory pressure.
+        var cli = await RedisCli.ForAsync(app, ct);
+        Assert.Equal("1", await cli.RunAsync(ct, "DEL", $"letschat:{{{room}}}:epoch"));
+
+        sent.Add("after the eviction");
+        var seq = await ana.SendAndAckAsync(sent[^1], "k5", ct);
+        Assert.Equal(6, seq); // the seq goes on: none is handed out twice
+
+        // Both replicas' members are moved to the new epoch with the history they had, not an empty room.
+        foreach (var member in new[] { ana, bo })
+        {
+            var reset = await member.ReceiveTypeAsync("reset", ct);
+            Assert.NotEqual(before, reset.Epoch());
+        }
+        using var http = new HttpClient { BaseAddress = app.Gateway };
+        using var page = await http.GetFromJsonAsync<JsonDocument>($"/api/rooms/{room}/messages", ct);
+        Assert.Equal(sent, page!.RootElement.Messages().Select(m => m.Text()));
+        Assert.NotEqual(before, page.RootElement.GetProperty("epoch").GetString());
+    }
+
     private static async Task<List<double>> SendAckLatenciesAsync(V1Client client, string prefix, int count, CancellationToken ct)
     {
         var latencies = new List<double>(count);
@@ -208,7 +245,36 @@ public sealed class GarnetAbuseCollection : ICollectionFixture<GarnetAbuseApp>
 }
 
 [Collection(AbuseCollection.Name)]
-public sealed class AbuseOnRedisServerTests(AbuseApp app, ITestOutputHelper output) : AbuseSpec(app, output);
+public sealed class AbuseOnRedisServerTests(AbuseApp app, ITestOutputHelper output) : AbuseSpec(app, output)
+{
+    /// <summary>redis-server as the AppHost starts it is bounded and never evicts; one that may evict makes /health say so.</summary>
+    [Fact]
+    public async Task RedisIsBoundedWithoutEvictionAndAnEvictingPolicyDegradesHealth()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var ct = cts.Token;
+        var cli = await RedisCli.ForAsync(app, ct);
+        Assert.Equal("maxmemory-policy\nnoeviction", await cli.RunAsync(ct, "CONFIG", "GET", "maxmemory-policy"));
+        Assert.Equal("maxmemory\n1073741824", await cli.RunAsync(ct, "CONFIG", "GET", "maxmemory"));
+
+        using var rooms = app.App.CreateHttpClient("rooms");
+        Assert.Equal("Healthy", await rooms.GetStringAsync("/health", ct));
+        await cli.RunAsync(ct, "CONFIG", "SET", "maxmemory-policy", "volatile-lru");
+        try
+        {
+            await Eventually.ValueAsync(async () => await rooms.GetStringAsync("/health", ct) == "Degraded" ? "degraded" : null, ct,
+                () => "/health to say Degraded while Redis may evict");
+            await Eventually.TrueAsync(() => app.ResourceLogs.LinesOf("rooms").Any(l => l.Contains("Redis may evict keys", StringComparison.Ordinal)), ct,
+                () => "the room service to log an error about the eviction policy");
+        }
+        finally
+        {
+            await cli.RunAsync(ct, "CONFIG", "SET", "maxmemory-policy", "noeviction");
+        }
+        await Eventually.ValueAsync(async () => await rooms.GetStringAsync("/health", ct) == "Healthy" ? "healthy" : null, ct,
+            () => "/health to say Healthy once Redis no longer evicts");
+    }
+}
 
 [Collection(GarnetAbuseCollection.Name)]
 public sealed class AbuseOnGarnetTests(GarnetAbuseApp app, ITestOutputHelper output) : AbuseSpec(app, output);

@@ -23,7 +23,7 @@ public sealed class ContainerStorageTests
         Assert.Equal(("letschat-redis-data", "/data"), (mount.Source, mount.Target));
         // At run time the orchestrator joins these into /bin/sh -c "…"; the shell must see --save '' (no snapshots).
         Assert.Equal("redis-server", args[0]);
-        Assert.EndsWith($"--dir /data --save '' --appendonly yes --appendfsync {appendfsync}", string.Join(' ', args));
+        Assert.EndsWith($"--dir /data --save '' --appendonly yes --appendfsync {appendfsync} --maxmemory 1gb --maxmemory-policy noeviction", string.Join(' ', args));
     }
 
     [Fact]

@@ -27,7 +27,7 @@ public sealed class PublishManifestTests : IDisposable
         Assert.StartsWith("docker.io/library/redis:", (string?)redis["image"], StringComparison.Ordinal);
         var volume = Assert.Single(redis["volumes"]!.AsArray())!;
         Assert.Equal(("letschat-redis-data", "/data"), ((string?)volume["name"], (string?)volume["target"]));
-        Assert.EndsWith("--dir /data --save '' --appendonly yes --appendfsync always", Command(redis), StringComparison.Ordinal);
+        Assert.EndsWith("--dir /data --save '' --appendonly yes --appendfsync always --maxmemory 1gb --maxmemory-policy noeviction", Command(redis), StringComparison.Ordinal);
         Assert.Contains("{redis-password.value}", (string?)redis["connectionString"], StringComparison.Ordinal);
         Assert.True((bool?)resources["redis-password"]!["inputs"]!["value"]!["secret"]);
 

@@ -56,12 +56,30 @@ public sealed class RedisStorageTests
     {
         var args = RedisPersistence.ServerArgs(new RedisStorage(durability, "/data/x"));
 
-        Assert.Equal(["--dir", "/data/x", "--save", "", "--appendonly", "yes", "--appendfsync", fsync], args);
+        Assert.Equal(["--dir", "/data/x", "--save", "", "--appendonly", "yes", "--appendfsync", fsync, "--maxmemory", "1gb", "--maxmemory-policy", "noeviction"], args);
     }
 
     [Fact]
-    public void RedisServerWithoutDurabilityWritesNothing() =>
-        Assert.Equal(["--save", "", "--appendonly", "no"], RedisPersistence.ServerArgs(new RedisStorage(Durability.None, null)));
+    public void RedisServerWithoutDurabilityWritesNothingAndStillNeverEvicts() =>
+        Assert.Equal(["--save", "", "--appendonly", "no", "--maxmemory", "512mb", "--maxmemory-policy", "noeviction"],
+            RedisPersistence.ServerArgs(new RedisStorage(Durability.None, null) { MaxMemory = "512mb" }));
+
+    [Theory]
+    [InlineData(null, "1gb")]
+    [InlineData("", "1gb")]
+    [InlineData("512MB", "512mb")]
+    [InlineData("2gb", "2gb")]
+    [InlineData("67108864", "67108864")]
+    public void RedisMaxMemoryIsASizeRedisReads(string? configured, string expected) =>
+        Assert.Equal(expected, RedisStorage.ParseMaxMemory(configured));
+
+    [Theory]
+    [InlineData("lots")]
+    [InlineData("1mb")] // below 64mb: Redis would refuse the chat's first writes
+    [InlineData("-5gb")]
+    [InlineData("1tb")]
+    public void RedisMaxMemoryRefusesWhatIsNotAUsableSizeNamingTheOption(string configured) =>
+        Assert.Contains("LetsChat:RedisMaxMemory", Assert.Throws<InvalidOperationException>(() => RedisStorage.ParseMaxMemory(configured)).Message);
 
     [Fact]
     public void GarnetWaitsForItsLogOnlyUnderAlways()

@@ -19,10 +19,11 @@ public static class SessionEndpoints
         return app;
     }
 
-    private static IResult Create(SessionRequest? body, HttpContext context, SessionCookie cookie)
+    private static IResult Create(SessionRequest? body, HttpContext context, SessionCookie cookie, Telemetry.RoomTelemetry telemetry)
     {
         if (DisplayName.Validate(body?.Name, out var name) is { } problem)
         {
+            telemetry.SessionRefused("invalid_name");
             return Results.Problem(title: "Invalid name", detail: problem, statusCode: StatusCodes.Status400BadRequest,
                 extensions: new Dictionary<string, object?> { ["code"] = "invalid_name" });
         }

@@ -17,6 +17,7 @@ namespace LetsChat.RoomService.Broker;
 /// letschat:{room}:presence  sorted set: score = expiry ms, member = "user-id connection-id"
 /// letschat:{room}:users     hash: user id -> live connections
 /// letschat:{room}:names     hash: user id -> user JSON
+/// letschat:user:{id}:sessions  string (INCR): a user's session version, bumped by signing out everywhere
 /// letschat:rooms            sorted set: room -> last time a replica reported members (ms)
 /// letschat:dataprotection   list: the Data Protection key ring shared by all replicas
 /// </code>
@@ -43,6 +44,9 @@ public static class RedisKeys
     public static RedisKey PresenceSet(string room) => $"letschat:{{{room}}}:presence";
 
     public const string RoomIndex = "letschat:rooms";
+
+    /// <summary>A user's session version: cookies carrying another are refused (SessionCookie).</summary>
+    public static RedisKey SessionVersion(string userId) => $"letschat:user:{{{userId}}}:sessions";
 
     public const string DataProtectionKeys = "letschat:dataprotection";
 }

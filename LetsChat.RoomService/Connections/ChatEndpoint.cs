@@ -45,7 +45,7 @@ public static class ChatEndpoint
             return Results.Problem(title: "Invalid resume point", detail: resumeProblem, statusCode: StatusCodes.Status400BadRequest);
         }
         var connectionId = Guid.NewGuid().ToString("N")[..12];
-        var sessionRead = chat.Sessions.TryRead(context.Request, out var sessionUser);
+        var (sessionRead, sessionUser) = await chat.Sessions.ReadAsync(context.Request);
         if (sessionRead == SessionCookie.ReadResult.Invalid)
         {
             chat.Telemetry.UpgradeRefused("invalid_session");

@@ -67,6 +67,7 @@ public static class RoomServiceExtensions
         builder.Services.AddSingleton(sp => new FloodGuard(sp.GetRequiredService<IOptions<RoomServiceOptions>>().Value));
 
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<RedisUnavailableHandler>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ReplicaIdentity>();
         builder.Services.AddSingleton<RoomTelemetry>();
@@ -96,6 +97,7 @@ public static class RoomServiceExtensions
             app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), () => rooms.Count, rooms.PendingBytes);
         // The client's address, as the gateway saw it (whose X-Forwarded-For counts: TrustedProxies, in ServiceDefaults).
         app.UseForwardedHeaders();
+        app.UseExceptionHandler(); // Redis unreachable: 503 with problem details (RedisUnavailableHandler)
         app.UseWebSockets(); // recognises upgrades; ChatEndpoint accepts them and ChatHandoff takes them below HTTP
         app.Map(ChatEndpoint.Route, ChatEndpoint.HandleAsync);
         app.MapSessionEndpoints();

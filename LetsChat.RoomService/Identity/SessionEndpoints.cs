@@ -2,7 +2,7 @@ namespace LetsChat.RoomService.Identity;
 
 /// <summary>
 /// /api/session: POST {"name"} makes (or renames) a guest identity and sets the session cookie;
-/// GET says who the cookie names; DELETE forgets it.
+/// GET says who the cookie names; DELETE forgets it (?everywhere=true: on every device).
 /// </summary>
 public static class SessionEndpoints
 {
@@ -11,15 +11,28 @@ public static class SessionEndpoints
         var session = app.MapGroup("/api/session");
         session.MapPost("", Create);
         session.MapGet("", Get);
-        session.MapDelete("", (HttpResponse response) =>
-        {
-            SessionCookie.Delete(response);
-            return Results.NoContent();
-        });
+        session.MapDelete("", Delete);
         return app;
     }
 
-    private static IResult Create(SessionRequest? body, HttpContext context, SessionCookie cookie, Telemetry.RoomTelemetry telemetry)
+    // ?everywhere=true signs the user out on every device (every cookie issued so far, copies too);
+    // without it only this browser forgets the cookie.
+    private static async Task<IResult> Delete(HttpContext context, SessionCookie cookie, bool? everywhere)
+    {
+        if (everywhere == true)
+        {
+            var (read, user) = await cookie.ReadAsync(context.Request);
+            if (read != SessionCookie.ReadResult.Valid)
+            {
+                return InvalidSession();
+            }
+            await cookie.RevokeAllAsync(user!);
+        }
+        SessionCookie.Delete(context.Response);
+        return Results.NoContent();
+    }
+
+    private static async Task<IResult> Create(SessionRequest? body, HttpContext context, SessionCookie cookie, Telemetry.RoomTelemetry telemetry)
     {
         if (DisplayName.Validate(body?.Name, out var name) is { } problem)
         {
@@ -28,17 +41,17 @@ public static class SessionEndpoints
                 extensions: new Dictionary<string, object?> { ["code"] = "invalid_name" });
         }
         // Keep the user id across renames: the same person, a new name.
-        var id = cookie.TryRead(context.Request, out var existing) == SessionCookie.ReadResult.Valid ? existing!.Id : ChatUser.NewId();
-        var user = new ChatUser(id, name);
-        cookie.Write(context.Response, user);
+        var (read, existing) = await cookie.ReadAsync(context.Request);
+        var user = new ChatUser(read == SessionCookie.ReadResult.Valid ? existing!.Id : ChatUser.NewId(), name);
+        await cookie.WriteAsync(context.Response, user);
         return Results.Ok(user);
     }
 
-    private static IResult Get(HttpContext context, SessionCookie cookie) =>
-        cookie.TryRead(context.Request, out var user) switch
+    private static async Task<IResult> Get(HttpContext context, SessionCookie cookie) =>
+        await cookie.ReadAsync(context.Request) switch
         {
-            SessionCookie.ReadResult.Valid => Results.Ok(user),
-            SessionCookie.ReadResult.Invalid => InvalidSession(),
+            (SessionCookie.ReadResult.Valid, var user) => Results.Ok(user),
+            (SessionCookie.ReadResult.Invalid, _) => InvalidSession(),
             _ => Results.Problem(title: "No session", detail: "POST /api/session with a name first.", statusCode: StatusCodes.Status401Unauthorized),
         };
 

@@ -95,6 +95,32 @@ public abstract class AbuseSpec(ChatAppFixture app, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task UpdatesLeaveWithTheMessagesTheLogTrims()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var ct = cts.Token;
+        var room = $"trim-{Guid.NewGuid():N}";
+        await using var mallory = await V1Client.ConnectAsync(app, room, ct);
+        // 50 messages, each edited; then enough plain messages (HistoryLength, 1,000) to trim all 50.
+        for (var i = 0; i < 50; i++)
+        {
+            var seq = await mallory.SendAndAckAsync($"early{i}", $"m{i}", ct);
+            await mallory.SendAndAckAsync(Edit($"e{i}", seq, $"edited{i}"), $"e{i}", ct);
+        }
+        var cli = await RedisCli.ForAsync(app, ct);
+        Assert.Equal("50", await cli.RunAsync(ct, "HLEN", $"letschat:{{{room}}}:latest"));
+        for (var i = 0; i < 1000; i++)
+        {
+            await mallory.SendAndAckAsync($"later{i}", $"l{i}", ct);
+        }
+
+        Assert.Equal("1000", await cli.RunAsync(ct, "ZCARD", $"letschat:{{{room}}}:log"));
+        Assert.Equal("0", await cli.RunAsync(ct, "ZCARD", $"letschat:{{{room}}}:updates"));
+        Assert.Equal("0", await cli.RunAsync(ct, "EXISTS", $"letschat:{{{room}}}:latest"));
+        Assert.DoesNotContain("edited", await AllStoredAsync(cli, room, ct));
+    }
+
+    [Fact]
     public async Task DeletingATombstoneInALoopIsRefusedAndOtherRoomsKeepTheirLatency()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(150));
@@ -206,6 +232,45 @@ public abstract class AbuseSpec(ChatAppFixture app, ITestOutputHelper output)
         using var page = await http.GetFromJsonAsync<JsonDocument>($"/api/rooms/{room}/messages", ct);
         Assert.Equal(sent, page!.RootElement.Messages().Select(m => m.Text()));
         Assert.NotEqual(before, page.RootElement.GetProperty("epoch").GetString());
+    }
+
+    [Fact]
+    public async Task ASavedCookieIsRefusedEverywhereAfterSigningOutEverywhere()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        var cookie = await Sessions.CreateAsync(app, "Ana", ct);
+        var stolen = cookie; // a copy, as a thief (or another device) keeps it
+        using var http = new HttpClient { BaseAddress = app.Gateway };
+        async Task<System.Net.HttpStatusCode> StatusAsync(HttpMethod method, string path, string with)
+        {
+            using var request = new HttpRequestMessage(method, path);
+            request.Headers.Add("Cookie", with);
+            using var response = await http.SendAsync(request, ct);
+            return response.StatusCode;
+        }
+        Assert.Equal(System.Net.HttpStatusCode.OK, await StatusAsync(HttpMethod.Get, "/api/session", stolen));
+        await using (var before = await V1Client.ConnectAsync(app, $"revoke-{Guid.NewGuid():N}", ct, cookie: stolen))
+        {
+            Assert.StartsWith("u_", before.UserId, StringComparison.Ordinal);
+        }
+
+        // A plain sign-out forgets this browser's cookie only; the copy still works.
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, await StatusAsync(HttpMethod.Delete, "/api/session", cookie));
+        Assert.Equal(System.Net.HttpStatusCode.OK, await StatusAsync(HttpMethod.Get, "/api/session", stolen));
+
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, await StatusAsync(HttpMethod.Delete, "/api/session?everywhere=true", cookie));
+        // On every replica, the API and the socket alike.
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, await StatusAsync(HttpMethod.Get, "/api/session", stolen));
+        }
+        var refused = await Assert.ThrowsAsync<System.Net.WebSockets.WebSocketException>(
+            () => V1Client.ConnectAsync(app, $"revoke-{Guid.NewGuid():N}", ct, cookie: stolen));
+        Assert.Contains("401", refused.Message);
+        // Signing in again works, as someone new.
+        var fresh = await Sessions.CreateAsync(app, "Ana", ct);
+        Assert.Equal(System.Net.HttpStatusCode.OK, await StatusAsync(HttpMethod.Get, "/api/session", fresh));
     }
 
     private static async Task<List<double>> SendAckLatenciesAsync(V1Client client, string prefix, int count, CancellationToken ct)

@@ -192,6 +192,12 @@ public sealed class TelemetryTests(TelemetryApp app)
             await Eventually.ValueAsync(async () => (await rooms.GetAsync("/health", cts.Token)).StatusCode == HttpStatusCode.ServiceUnavailable ? "down" : null, cts.Token,
                 () => "/health to answer 503 while Redis is stopped");
             Assert.Equal(HttpStatusCode.OK, (await rooms.GetAsync("/alive", cts.Token)).StatusCode);
+            // An API call meanwhile is told to retry (503, Retry-After, problem details), not handed a bare 500.
+            var history = await rooms.GetAsync("/api/rooms/lobby/messages", cts.Token);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, history.StatusCode);
+            Assert.Equal("application/problem+json", history.Content.Headers.ContentType?.MediaType);
+            Assert.NotNull(history.Headers.RetryAfter);
+            Assert.Contains("\"code\":\"unavailable\"", await history.Content.ReadAsStringAsync(cts.Token), StringComparison.Ordinal);
         }
         finally
         {

@@ -83,4 +83,10 @@ public sealed class RoomServiceOptions
 
     /// <summary>Presence entries are refreshed three times per TTL, so one missed beat loses nobody.</summary>
     public TimeSpan HeartbeatInterval => TimeSpan.FromSeconds(PresenceTtlSeconds / 3.0);
+
+    /// <summary>
+    /// How long a room that never had a message keeps its one key (its epoch) after its last member
+    /// leaves: joins to fresh names cost Redis nothing for longer. Presence renews it meanwhile.
+    /// </summary>
+    public int EmptyRoomSeconds => 2 * PresenceTtlSeconds;
 }

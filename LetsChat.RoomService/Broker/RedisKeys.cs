@@ -20,9 +20,11 @@ namespace LetsChat.RoomService.Broker;
 /// letschat:user:{id}:sessions  string (INCR): a user's session version, bumped by signing out everywhere
 /// letschat:rooms            sorted set: room -> last time a replica reported members (ms)
 /// letschat:dataprotection   list: the Data Protection key ring shared by all replicas
+/// rl:tb:{letschat:limit:<kind>:net:<network>} and :user:<id> (and :ts)  request budgets (RequestLimits; the library names them)
 /// </code>
 /// Room names are [A-Za-z0-9_.-] only, so they can never contain the braces of a hash tag.
-/// The room's keys expire after LetsChat:Rooms:RetentionDays without messages.
+/// The room's keys expire after LetsChat:Rooms:RetentionDays without messages; a room that never
+/// had one keeps only its epoch, and only while members are present (EmptyRoomSeconds after).
 /// </summary>
 public static class RedisKeys
 {
@@ -37,9 +39,11 @@ public static class RedisKeys
 
     public static RedisKey MessageLog(string room) => $"letschat:{{{room}}}:log";
 
-    /// <summary>KEYS of presence.lua, in its order: presence, users, names.</summary>
+    /// <summary>KEYS of presence.lua, in its order: presence, users, names, epoch, log.</summary>
     public static RedisKey[] Presence(string room) =>
-        [$"letschat:{{{room}}}:presence", $"letschat:{{{room}}}:users", $"letschat:{{{room}}}:names"];
+        [$"letschat:{{{room}}}:presence", PresenceUsers(room), $"letschat:{{{room}}}:names", $"letschat:{{{room}}}:epoch", MessageLog(room)];
+
+    public static RedisKey PresenceUsers(string room) => $"letschat:{{{room}}}:users";
 
     public static RedisKey PresenceSet(string room) => $"letschat:{{{room}}}:presence";
 

@@ -64,6 +64,7 @@ public static class RoomServiceExtensions
                 o.XmlRepository = new RedisXmlRepository(() => redis.GetDatabase(), RedisKeys.DataProtectionKeys));
 
         builder.Services.AddSingleton(sp => new ConnectionCap(sp.GetRequiredService<IOptions<RoomServiceOptions>>().Value.MaxConnectionsPerIp));
+        builder.Services.AddRequestLimits();
         builder.Services.AddSingleton(sp => new FloodGuard(sp.GetRequiredService<IOptions<RoomServiceOptions>>().Value));
 
         builder.Services.AddProblemDetails();
@@ -98,6 +99,14 @@ public static class RoomServiceExtensions
         // The client's address, as the gateway saw it (whose X-Forwarded-For counts: TrustedProxies, in ServiceDefaults).
         app.UseForwardedHeaders();
         app.UseExceptionHandler(); // Redis unreachable: 503 with problem details (RedisUnavailableHandler)
+        // Which replica answered, on every response (the 101 names it too): for tests and for SREs.
+        var replica = app.Services.GetRequiredService<ReplicaIdentity>().Id;
+        app.Use((context, next) =>
+        {
+            context.Response.Headers[ReplicaIdentity.HeaderName] = replica;
+            return next(context);
+        });
+        app.UseRateLimiter(); // per network and per user, in Redis (RequestLimits)
         app.UseWebSockets(); // recognises upgrades; ChatEndpoint accepts them and ChatHandoff takes them below HTTP
         app.Map(ChatEndpoint.Route, ChatEndpoint.HandleAsync);
         app.MapSessionEndpoints();

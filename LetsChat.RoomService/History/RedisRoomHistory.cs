@@ -45,7 +45,7 @@ public sealed class RedisRoomHistory(IConnectionMultiplexer redis, RoomChannels 
         // A read that may create the log may also find it without its epoch; it then announces the new one.
         var fresh = RedisRoomBroker.NewEpoch();
         RedisValue[] args = create
-            ? [mode, bound, limit, fresh, options.Value.RetentionSeconds, "", 0, fresh, RedisKeys.LiveChannel(room)]
+            ? [mode, bound, limit, fresh, options.Value.RetentionSeconds, "", 0, fresh, RedisKeys.LiveChannel(room), options.Value.EmptyRoomSeconds]
             : [mode, bound, limit, "", options.Value.RetentionSeconds];
         var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(channels.ReadScript, RedisKeys.Log(room), args))!;
 

@@ -30,18 +30,10 @@ public sealed class SessionCookie(IDataProtectionProvider provider, IConnectionM
 
     public async Task<(ReadResult Result, ChatUser? User)> ReadAsync(HttpRequest request)
     {
-        if (!request.Cookies.TryGetValue(NameFor(request), out var value) || string.IsNullOrEmpty(value))
+        var (present, ticket) = Unprotect(request);
+        if (!present)
         {
             return (ReadResult.None, null);
-        }
-        Ticket? ticket;
-        try
-        {
-            ticket = JsonSerializer.Deserialize(_protector.Unprotect(value), SessionJsonContext.Default.Ticket);
-        }
-        catch (Exception ex) when (ex is CryptographicException or JsonException or FormatException)
-        {
-            return (ReadResult.Invalid, null);
         }
         var now = clock.GetUtcNow().ToUnixTimeSeconds();
         // A cookie we signed but whose content no longer passes today's rules is not honoured either.
@@ -51,6 +43,28 @@ public sealed class SessionCookie(IDataProtectionProvider provider, IConnectionM
             return (ReadResult.Invalid, null);
         }
         return (ReadResult.Valid, new ChatUser(ticket.Id, ticket.Name));
+    }
+
+    /// <summary>
+    /// The user id a cookie we signed names, without asking Redis whether it was revoked: enough to
+    /// count requests per user (RequestLimits), never to let anyone in.
+    /// </summary>
+    public string? PeekUserId(HttpRequest request) => Unprotect(request).Ticket?.Id;
+
+    private (bool Present, Ticket? Ticket) Unprotect(HttpRequest request)
+    {
+        if (!request.Cookies.TryGetValue(NameFor(request), out var value) || string.IsNullOrEmpty(value))
+        {
+            return (false, null);
+        }
+        try
+        {
+            return (true, JsonSerializer.Deserialize(_protector.Unprotect(value), SessionJsonContext.Default.Ticket));
+        }
+        catch (Exception ex) when (ex is CryptographicException or JsonException or FormatException)
+        {
+            return (true, null);
+        }
     }
 
     public async Task WriteAsync(HttpResponse response, ChatUser user)

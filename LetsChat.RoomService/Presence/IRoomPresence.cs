@@ -20,7 +20,13 @@ public interface IRoomPresence
     /// <summary>The room's live users, each once.</summary>
     Task<IReadOnlyList<ChatUser>> MembersAsync(string room, CancellationToken cancellationToken);
 
-    /// <summary>Rooms with live members, most members first, at most <paramref name="limit"/>.</summary>
+    /// <summary>
+    /// Drops rooms no replica has reported members in for two TTLs from the directory (each
+    /// replica, every heartbeat). Returns the cut-off (Unix ms): entries older are stale.
+    /// </summary>
+    Task<long> PruneDirectoryAsync(CancellationToken cancellationToken);
+
+    /// <summary>Rooms with live members (distinct users), most first, at most <paramref name="limit"/>.</summary>
     Task<IReadOnlyList<RoomSummary>> ActiveRoomsAsync(int limit, CancellationToken cancellationToken);
 }
 

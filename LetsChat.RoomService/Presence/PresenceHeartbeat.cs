@@ -6,7 +6,8 @@ namespace LetsChat.RoomService.Presence;
 
 /// <summary>
 /// Keeps this replica's members present: every third of the TTL, refreshes each local room's
-/// entries (and drops other replicas' expired ones, announcing their leaves). Not traced
+/// entries (and drops other replicas' expired ones, announcing their leaves), then prunes the
+/// room directory. Not traced
 /// (BackgroundRedisSampler): a failure is a warning and a count of
 /// <c>letschat.background.failures{task=presence_heartbeat}</c>.
 /// </summary>
@@ -33,8 +34,21 @@ public sealed partial class PresenceHeartbeat(
                     LogHeartbeatFailed(logger, room.Name, ex);
                 }
             }
+            // The directory's own upkeep: rooms whose members all left (or whose replica died) go.
+            try
+            {
+                await presence.PruneDirectoryAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                telemetry.BackgroundFailed("directory_prune");
+                LogPruneFailed(logger, ex);
+            }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pruning the room directory failed")]
+    private static partial void LogPruneFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Presence heartbeat for room {Room} failed")]
     private static partial void LogHeartbeatFailed(ILogger logger, string room, Exception exception);

@@ -62,13 +62,11 @@ public sealed class RedisRoomPresence(IConnectionMultiplexer redis, RoomChannels
     {
         cancellationToken.ThrowIfCancellationRequested();
         var db = redis.GetDatabase();
-        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        // A room is in the index while some replica reports members (every heartbeat); older entries are stale.
-        var stale = now - 2 * _options.PresenceTtlSeconds * 1000L;
-        await db.SortedSetRemoveRangeByScoreAsync(RedisKeys.RoomIndex, double.NegativeInfinity, stale);
+        var stale = await PruneDirectoryAsync(cancellationToken);
         var recent = await db.SortedSetRangeByScoreAsync(RedisKeys.RoomIndex, stale, double.PositiveInfinity, Exclude.None, Order.Descending, 0, IndexScan);
 
-        var counts = recent.Select(room => db.SortedSetLengthAsync(RedisKeys.PresenceSet(room!), now, double.PositiveInfinity, Exclude.Start)).ToArray();
+        // Distinct users, not sockets: one person's many tabs (or one client's many sockets) count once.
+        var counts = recent.Select(room => db.HashLengthAsync(RedisKeys.PresenceUsers(room!))).ToArray();
         await Task.WhenAll(counts);
         return recent
             .Select((room, i) => new RoomSummary(room!, counts[i].Result))
@@ -76,6 +74,15 @@ public sealed class RedisRoomPresence(IConnectionMultiplexer redis, RoomChannels
             .OrderByDescending(summary => summary.Members) // stable: equal counts keep the most recent first
             .Take(limit)
             .ToList();
+    }
+
+    public async Task<long> PruneDirectoryAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        // A room is in the index while some replica reports members (every heartbeat); older entries are stale.
+        var stale = clock.GetUtcNow().ToUnixTimeMilliseconds() - 2 * _options.PresenceTtlSeconds * 1000L;
+        await channels.OnCurrentLayoutAsync(() => redis.GetDatabase().SortedSetRemoveRangeByScoreAsync(RedisKeys.RoomIndex, double.NegativeInfinity, stale));
+        return stale;
     }
 
     private Task<RedisResult> RunAsync(string room, string operation, RedisValue[] args, CancellationToken cancellationToken)

@@ -4,17 +4,18 @@ using System.Net;
 namespace LetsChat.RoomService.Security;
 
 /// <summary>
-/// At most N sockets per client IP on this replica. The client IP is the one the gateway put in
+/// At most N sockets per client network on this replica: an IPv4 address, or an IPv6 /64
+/// (<see cref="ClientNetwork"/>). The client's address is the one the gateway put in
 /// X-Forwarded-For (believed only from loopback and LetsChat:TrustedProxies; see TrustedProxies in ServiceDefaults).
 /// </summary>
 public sealed class ConnectionCap(int perAddress)
 {
-    private readonly ConcurrentDictionary<IPAddress, int> _open = new();
+    private readonly ConcurrentDictionary<string, int> _open = new();
 
     /// <summary>Takes a slot for <paramref name="address"/>; dispose the result to give it back. Null when full.</summary>
     public IDisposable? TryTake(IPAddress? address)
     {
-        var key = address ?? IPAddress.None;
+        var key = ClientNetwork.Of(address);
         while (true)
         {
             var current = _open.GetOrAdd(key, 0);
@@ -29,7 +30,7 @@ public sealed class ConnectionCap(int perAddress)
         }
     }
 
-    private void Release(IPAddress key)
+    private void Release(string key)
     {
         while (true)
         {
@@ -41,7 +42,7 @@ public sealed class ConnectionCap(int perAddress)
         }
     }
 
-    private sealed class Slot(ConnectionCap cap, IPAddress key) : IDisposable
+    private sealed class Slot(ConnectionCap cap, string key) : IDisposable
     {
         private int _released;
 

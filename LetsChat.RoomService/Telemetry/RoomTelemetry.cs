@@ -22,6 +22,7 @@ public sealed class RoomTelemetry
     private readonly Histogram<double> _deliveryLatency;
     private readonly Counter<long> _framesRejected;
     private readonly Counter<long> _upgradesRefused;
+    private readonly Counter<long> _requestsLimited;
     private readonly Counter<long> _sessionsRefused;
     private readonly Counter<long> _backgroundFailures;
     private readonly Counter<long> _slowConsumerCloses;
@@ -47,6 +48,7 @@ public sealed class RoomTelemetry
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
         _framesRejected = meter.CreateCounter<long>("letschat.frames.rejected", "{frame}", "Inbound frames of open sockets refused, by reason.");
         _sessionsRefused = meter.CreateCounter<long>("letschat.sessions.refused", "{request}", "POST /api/session answered with a 4xx, by reason (invalid_name).");
+        _requestsLimited = meter.CreateCounter<long>("letschat.requests.limited", "{request}", "HTTP requests and upgrades refused with 429 because their network or user spent its budget, by kind (upgrades, sessions, reads).");
         _upgradesRefused = meter.CreateCounter<long>("letschat.upgrades.refused", "{request}", "WebSocket upgrades answered with a 4xx or 503 instead of a socket, by reason.");
         _backgroundFailures = meter.CreateCounter<long>("letschat.background.failures", "{run}", "Runs of background work (feed checks, presence heartbeats) that failed, by task; they are not traced.");
         _slowConsumerCloses = meter.CreateCounter<long>("letschat.connections.slow_consumer_closed", "{connection}", "Sockets closed (1013) because they fell too far behind (SendBufferBytes waiting).");
@@ -87,6 +89,8 @@ public sealed class RoomTelemetry
     public void FrameRejected(string reason) => _framesRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void SessionRefused(string reason) => _sessionsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void RequestLimited(string kind) => _requestsLimited.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
     public void UpgradeRefused(string reason) => _upgradesRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

@@ -9,8 +9,8 @@ namespace LetsChat.IntegrationTests;
 /// <summary>
 /// Hostile clients, with counts (issue 22): each test plays one stranger trying to grow Redis or
 /// stall it for everyone, and asserts the bound or the refusal that stops it. Run on redis-server
-/// and on Garnet with the production history length (the frame rate limit is lifted: rate limits
-/// are their own tests, and an attacker has many sockets).
+/// and on Garnet with the production history length (the frame rate limit is lifted: an attacker
+/// has many sockets; the presence TTL is short, so what an abandoned room leaves goes quickly).
 /// </summary>
 public abstract class AbuseSpec(ChatAppFixture app, ITestOutputHelper output)
 {
@@ -235,6 +235,168 @@ public abstract class AbuseSpec(ChatAppFixture app, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task TenThousandJoinsOfFreshRoomNamesLeaveNoKeysBehind()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(240));
+        var ct = cts.Token;
+        var prefix = $"fresh-{Guid.NewGuid():N}"[..18];
+        const int Rooms = 10_000;
+        var clock = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, Rooms), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (i, token) =>
+        {
+            await using var client = await ChatClient.ConnectAsync(app.WebSocketUri($"{prefix}-{i}"), token);
+        });
+        output.WriteLine($"{app.RedisMode}: {Rooms} joins of fresh rooms in {clock.Elapsed.TotalSeconds:F1} s");
+
+        // Right after: what is left (epochs, presence of leaves still in flight) expires soon: an
+        // epoch EmptyRoomSeconds (2 x the presence TTL) after its room's last presence, presence
+        // keys 60 s after their last entry. Nothing keeps the retention (7 days) of a room with messages.
+        var cli = await RedisCli.ForAsync(app, ct);
+        async Task<string[]> KeysAsync() =>
+            (await cli.RunAsync(ct, "--scan", "--pattern", $"letschat:{{{prefix}-*"))
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var left = await KeysAsync();
+        output.WriteLine($"{left.Length} keys right after the joins: {string.Join(", ", left.Take(3))}");
+        foreach (var key in left.Take(50))
+        {
+            var ttl = long.Parse(await cli.RunAsync(ct, "PTTL", key), System.Globalization.CultureInfo.InvariantCulture);
+            var bound = key.EndsWith(":epoch", StringComparison.Ordinal) ? 2 * AbuseApp.PresenceTtlSeconds * 1000 : (AbuseApp.PresenceTtlSeconds + 60) * 1000;
+            Assert.True(ttl == -2 || ttl is > 0 && ttl <= bound, $"{key} expires in {ttl} ms (bound {bound})");
+        }
+
+        // Soon after, nothing: no key and no directory entry is left of the 10,000 rooms.
+        await Eventually.ValueAsync(async () =>
+        {
+            var keys = await KeysAsync();
+            var listed = (await cli.RunAsync(ct, "ZRANGE", "letschat:rooms", "0", "-1")).Split('\n').Count(r => r.StartsWith(prefix, StringComparison.Ordinal));
+            return keys.Length == 0 && listed == 0 ? "gone" : null;
+        }, ct, () => "the fresh rooms' keys and directory entries to go");
+        output.WriteLine($"all gone {clock.Elapsed.TotalSeconds:F1} s after the first join");
+    }
+
+    /// <summary>The default budgets (RequestLimitOptions): requests a minute per network and per user.</summary>
+    private const int SessionsPerNetwork = 30, ReadsPerUser = 120, UpgradesPerNetwork = 120;
+
+    /// <summary>A /64 of the test's own (the suite's loopback is exempt), with addresses varying inside it.</summary>
+    private static string NewNetwork() => $"2001:db8:{Random.Shared.Next(1, 0xffff):x}:{Random.Shared.Next(1, 0xffff):x}";
+
+    private static async Task<HttpResponseMessage> SendAsAsync(HttpClient http, HttpMethod method, string path, string address, CancellationToken ct, string? cookie = null, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        // The gateway believes X-Forwarded-For from loopback (as from a load balancer in front of it).
+        request.Headers.Add("X-Forwarded-For", address);
+        if (cookie is not null) request.Headers.Add("Cookie", cookie);
+        if (body is not null) request.Content = JsonContent.Create(body);
+        return await http.SendAsync(request, ct);
+    }
+
+    [Fact]
+    public async Task OneNetworkSpreadOverBothReplicasIsHeldToOneBudget()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        using var http = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = app.Gateway };
+        var network = NewNetwork();
+        var clock = Stopwatch.StartNew();
+        var accepted = new List<string>();
+        HttpResponseMessage? refused = null;
+        // Every POST without a cookie mints an identity: a stranger minting them from one /64, many
+        // at once (so the gateway opens several connections, which the orchestrator's proxy spreads
+        // over both replicas; one connection stays on one replica).
+        var responses = await Task.WhenAll(Enumerable.Range(1, SessionsPerNetwork + 20).Select(i =>
+            SendAsAsync(http, HttpMethod.Post, "/api/session", $"{network}::{i:x}", ct, body: new { name = "Mallory" })));
+        foreach (var response in responses)
+        {
+            if (response.StatusCode == System.Net.HttpStatusCode.OK)
+            {
+                accepted.Add(response.Headers.GetValues("X-LetsChat-Replica").Single());
+                response.Dispose();
+            }
+            else
+            {
+                Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, response.StatusCode);
+                refused ??= response;
+            }
+        }
+        // One token comes back every 2 s (30 a minute).
+        var refilled = (int)(clock.Elapsed.TotalSeconds / 2) + 1;
+        output.WriteLine($"{app.RedisMode}: {accepted.Count} of {SessionsPerNetwork + 20} accepted in {clock.Elapsed.TotalSeconds:F1} s, by {accepted.Distinct().Count()} replicas");
+        Assert.InRange(accepted.Count, SessionsPerNetwork, SessionsPerNetwork + refilled);
+        Assert.Equal(2, accepted.Distinct().Count());
+        Assert.NotNull(refused);
+        Assert.True(refused!.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), $"Retry-After: {refused.Headers.RetryAfter}");
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        using (var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync(ct)))
+        {
+            Assert.Equal("rate_limited", problem.RootElement.GetProperty("code").GetString());
+        }
+        refused.Dispose();
+
+        // Another network is not harmed; the budget is gone from Redis a minute after it is full again.
+        using (var neighbour = await SendAsAsync(http, HttpMethod.Post, "/api/session", $"{NewNetwork()}::1", ct, body: new { name = "Ana" }))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, neighbour.StatusCode);
+        }
+        var cli = await RedisCli.ForAsync(app, ct);
+        var ttl = int.Parse(await cli.RunAsync(ct, "PTTL", $"rl:tb:{{letschat:limit:sessions:net:{network}::/64}}"), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(ttl, 1, 60_000);
+    }
+
+    [Fact]
+    public async Task OneUserSpreadOverManyNetworksIsHeldToOneBudgetAndSoIsOneNetworksUpgrades()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        using var http = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = app.Gateway };
+        var cookie = await Sessions.CreateAsync(app, "Mallory", ct);
+        var statuses = new List<System.Net.HttpStatusCode>();
+        for (var i = 0; i < ReadsPerUser + 20; i++)
+        {
+            using var response = await SendAsAsync(http, HttpMethod.Get, "/api/session", $"{NewNetwork()}::1", ct, cookie);
+            statuses.Add(response.StatusCode);
+        }
+        Assert.Equal(System.Net.HttpStatusCode.OK, statuses[0]);
+        Assert.Contains(System.Net.HttpStatusCode.TooManyRequests, statuses);
+        Assert.InRange(statuses.Count(s => s == System.Net.HttpStatusCode.OK), ReadsPerUser, ReadsPerUser + 20);
+
+        // Upgrades: a network that spent its budget on them gets 429 at the upgrade, a real socket too.
+        var network = NewNetwork();
+        var spent = 0;
+        async Task SpendUpgradesAsync()
+        {
+            while (true)
+            {
+                using var plain = await SendAsAsync(http, HttpMethod.Get, "/ws/chat/lobby/", $"{network}::{++spent:x}", ct);
+                if (plain.StatusCode == System.Net.HttpStatusCode.TooManyRequests)
+                {
+                    return;
+                }
+                Assert.True(spent <= 2 * UpgradesPerNetwork, $"{spent} upgrade requests from one network, none refused");
+            }
+        }
+        await SpendUpgradesAsync();
+        Assert.InRange(spent, UpgradesPerNetwork + 1, 2 * UpgradesPerNetwork);
+        // One token comes back every 500 ms: a socket that takes it is let in, and the next is refused.
+        System.Net.HttpStatusCode? status = null;
+        for (var attempt = 0; attempt < 5 && status != System.Net.HttpStatusCode.TooManyRequests; attempt++)
+        {
+            using var socket = new System.Net.WebSockets.ClientWebSocket();
+            socket.Options.SetRequestHeader("X-Forwarded-For", $"{network}::ffff");
+            socket.Options.CollectHttpResponseDetails = true;
+            try
+            {
+                await socket.ConnectAsync(app.WebSocketUri("lobby"), ct);
+                await SpendUpgradesAsync();
+            }
+            catch (System.Net.WebSockets.WebSocketException)
+            {
+                status = socket.HttpStatusCode;
+            }
+        }
+        Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, status);
+    }
+
+    [Fact]
     public async Task ASavedCookieIsRefusedEverywhereAfterSigningOutEverywhere()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -293,9 +455,16 @@ public abstract class AbuseSpec(ChatAppFixture app, ITestOutputHelper output)
 }
 
 /// <summary>Production limits but the frame rate: the history length (1,000) and the message bounds are the defaults.</summary>
-public sealed class AbuseApp() : ChatAppFixture("server", ["--LetsChat:Rooms:FramesPerSecond=1000000", "--LetsChat:Rooms:FrameBurst=1000000"]);
+public sealed class AbuseApp() : ChatAppFixture("server", AbuseSettings)
+{
+    /// <summary>Short, so that what an abandoned room leaves behind is gone within a test.</summary>
+    public const int PresenceTtlSeconds = 6;
 
-public sealed class GarnetAbuseApp() : ChatAppFixture("garnet", ["--LetsChat:Rooms:FramesPerSecond=1000000", "--LetsChat:Rooms:FrameBurst=1000000"]);
+    internal static readonly string[] AbuseSettings =
+        ["--LetsChat:Rooms:FramesPerSecond=1000000", "--LetsChat:Rooms:FrameBurst=1000000", $"--LetsChat:Rooms:PresenceTtlSeconds={PresenceTtlSeconds}"];
+}
+
+public sealed class GarnetAbuseApp() : ChatAppFixture("garnet", AbuseApp.AbuseSettings);
 
 [CollectionDefinition(Name)]
 public sealed class AbuseCollection : ICollectionFixture<AbuseApp>

@@ -62,10 +62,14 @@ public sealed class PresenceTests(ServerRedisApp app)
         var sockets = new List<V1Client>();
         try
         {
-            for (var i = 0; i < 3; i++)
+            for (var i = 0; i < 2; i++)
             {
                 sockets.Add(await V1Client.ConnectAsync(app, busy, cts.Token));
             }
+            // Users, not sockets: one person in two tabs counts once.
+            var ana = await Sessions.CreateAsync(app, "Ana", cts.Token);
+            sockets.Add(await V1Client.ConnectAsync(app, busy, cts.Token, cookie: ana));
+            sockets.Add(await V1Client.ConnectAsync(app, busy, cts.Token, cookie: ana));
             sockets.Add(await V1Client.ConnectAsync(app, quiet, cts.Token));
             using var http = new HttpClient { BaseAddress = app.Gateway };
 

@@ -219,5 +219,7 @@ public sealed class ChatSessionTests : IDisposable
         public Task<IReadOnlyList<ChatUser>> MembersAsync(string room, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<ChatUser>>([]);
 
         public Task<IReadOnlyList<RoomSummary>> ActiveRoomsAsync(int limit, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<RoomSummary>>([]);
+
+        public Task<long> PruneDirectoryAsync(CancellationToken cancellationToken) => Task.FromResult(0L);
     }
 }

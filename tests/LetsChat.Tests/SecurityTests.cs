@@ -96,6 +96,19 @@ public class ConnectionCapTests
     }
 
     [Fact]
+    public void AnIPv6Slash64IsOneAddressAndItsNeighbourIsAnother()
+    {
+        var cap = new ConnectionCap(perAddress: 1);
+
+        Assert.NotNull(cap.TryTake(IPAddress.Parse("2001:db8:1:2::1")));
+        Assert.Null(cap.TryTake(IPAddress.Parse("2001:db8:1:2:ffff:ffff:ffff:ffff")));
+        Assert.NotNull(cap.TryTake(IPAddress.Parse("2001:db8:1:3::1")));
+        // An IPv4 client seen through a dual-stack socket is that IPv4 address.
+        Assert.NotNull(cap.TryTake(s_one));
+        Assert.Null(cap.TryTake(s_one.MapToIPv6()));
+    }
+
+    [Fact]
     public async Task ConcurrentTakersNeverGetMoreThanTheCap()
     {
         var cap = new ConnectionCap(perAddress: 10);
@@ -103,6 +116,21 @@ public class ConnectionCapTests
 
         Assert.Equal(10, taken.Count(s => s is not null));
     }
+}
+
+public class ClientNetworkTests
+{
+    [Theory]
+    [InlineData("192.0.2.7", "192.0.2.7")]
+    [InlineData("::ffff:192.0.2.7", "192.0.2.7")]
+    [InlineData("2001:db8:aa:bb:1:2:3:4", "2001:db8:aa:bb::/64")]
+    [InlineData("2001:db8:aa:bb::", "2001:db8:aa:bb::/64")]
+    [InlineData("::1", "::/64")]
+    public void LimitsCountAnIPv4AddressAloneAndAnIPv6AddressByItsSlash64(string address, string network) =>
+        Assert.Equal(network, ClientNetwork.Of(IPAddress.Parse(address)));
+
+    [Fact]
+    public void NoAddressIsOneNetwork() => Assert.Equal("none", ClientNetwork.Of(null));
 }
 
 public class OriginPolicyTests

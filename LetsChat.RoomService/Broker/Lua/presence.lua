@@ -5,6 +5,9 @@
 -- KEYS[1] letschat:{room}:presence  sorted set: score = expiry (ms), member = "<user id> <connection id>"
 -- KEYS[2] letschat:{room}:users     hash: user id -> number of live entries
 -- KEYS[3] letschat:{room}:names     hash: user id -> user JSON {"id":..,"name":..} (opaque here)
+-- KEYS[4] letschat:{room}:epoch, KEYS[5] letschat:{room}:log: a room with no message yet keeps its
+--         epoch only as long as its presence (a join creates it, read.lua), so an empty room costs
+--         no key for longer than that
 -- ARGV[1] operation: join | leave | heartbeat | members
 -- ARGV[2] now (ms)
 -- ARGV[3] expiry for entries written now (ms)
@@ -45,6 +48,9 @@ end
 local function keep_keys()
   for i = 1, 3 do
     redis.call('PEXPIREAT', KEYS[i], expiry + 60000)
+  end
+  if redis.call('EXISTS', KEYS[5]) == 0 then
+    redis.call('PEXPIREAT', KEYS[4], expiry + (expiry - now))
   end
 end
 

@@ -14,6 +14,7 @@
 --         epoch and the room's channel: a log behind that seq went backwards, and takes the
 --         fresh epoch and announces it, as publish.lua does. A log whose epoch alone is gone
 --         takes the fresh epoch too (ARGV[8], else ARGV[4]), and is never wiped.
+-- ARGV[10] optional: seconds an epoch created for a room with no message lives (ARGV[5] without it)
 -- Returns {epoch or "", last seq, first seq kept (last + 1 when empty), more (0|1), entry...}
 -- in ascending seq order: message entries "<seq> <body>", and in "after" mode update entries
 -- marked "u <seq> <target> <body>" (Broker/RoomRecords.cs).
@@ -36,7 +37,9 @@ if not epoch then
   else
     epoch = ARGV[4]
     redis.call('DEL', KEYS[1], KEYS[2], KEYS[4], KEYS[5], KEYS[6])
-    redis.call('SET', KEYS[3], epoch, 'EX', ARGV[5])
+    -- A room with no message yet: its epoch lives as long as its presence renews it (presence.lua),
+    -- so a join to a fresh name costs no key for long; the first message gives it the retention.
+    redis.call('SET', KEYS[3], epoch, 'EX', ARGV[10] or ARGV[5])
   end
 end
 

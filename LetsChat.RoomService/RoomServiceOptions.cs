@@ -27,8 +27,26 @@ public sealed class RoomServiceOptions
     /// <summary>Live events a v1 socket may hold while its catch-up (history or resume) is being sent.</summary>
     public int CatchUpHoldLimit { get; set; } = 4096;
 
-    /// <summary>Server keep-alive frames, sent to every socket by one timer per replica; also keeps the gateway's idle timeout from cutting quiet sockets.</summary>
+    /// <summary>
+    /// Every socket is pinged this often, by one timer per replica (which also keeps the gateway's
+    /// idle timeout from cutting quiet sockets). A peer that has sent nothing, not even the pong,
+    /// by the next ping is gone: its connection is aborted and counted (<c>no_pong</c>).
+    /// </summary>
     public int KeepAliveSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// How long a socket's transport may take nothing at all (a flush that has not finished) before
+    /// the connection is aborted and counted (<c>stalled</c>): a peer that stops reading is let go
+    /// of, with whatever waits for it, however little it was sent.
+    /// </summary>
+    public int DrainTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// Most bytes of messages in one history or reset frame: a page whose messages pass it carries
+    /// only its newest that fit (at least one), with <c>more: true</c>, and the client asks for the
+    /// rest (<c>before</c>). So no frame this service writes for one socket is bigger than about this.
+    /// </summary>
+    public int HistoryFrameBytes { get; set; } = 64 * 1024;
 
     /// <summary>How long a closing handshake (or a stuck send) may take before the socket is aborted.</summary>
     public int CloseTimeoutSeconds { get; set; } = 5;

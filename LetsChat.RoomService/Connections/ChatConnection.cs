@@ -18,6 +18,9 @@ public sealed class ChatConnection
     private readonly RoomTelemetry _telemetry;
     private readonly FrameWriter _writer;
     private WebSocket? _socket; // set by RunAsync; frames written before then wait in the writer
+    private TransportStream.ReadCount? _heard; // set by Attach
+    private long _lastPingMs;
+    private long _readsAtPing = -1; // none outstanding
     private Action? _abort;
     private Task _closed = Task.CompletedTask;
     private CancellationTokenSource? _deadline;
@@ -64,11 +67,54 @@ public sealed class ChatConnection
     /// <summary>Sends what <see cref="Deliver"/> wrote since the last flush.</summary>
     public void Flush() => _writer.Flush();
 
-    /// <summary>The replica's keep-alive: an unsolicited pong (also keeps the gateway's idle timeout from cutting quiet sockets).</summary>
-    public void KeepAlive()
+    /// <summary>
+    /// The replica's look at this socket, about once a second (KeepAliveSweep). A transport that has
+    /// taken nothing for DrainTimeoutSeconds, or a peer that sent nothing since the last ping (its
+    /// pong included) when the next is due, is aborted and counted: no close frame could get
+    /// through either. Otherwise a ping every KeepAliveSeconds.
+    /// </summary>
+    public void Sweep(long nowMs)
     {
+        if (_heard is not { } heard || Volatile.Read(ref _closeRequested) != 0)
+        {
+            return; // not attached yet, or closing: the close has its own deadline
+        }
+        if (_writer.StalledMilliseconds(nowMs) >= _options.DrainTimeoutSeconds * 1000L)
+        {
+            Abort("stalled", $"Not reading: the connection took nothing for {_options.DrainTimeoutSeconds} s.");
+            return;
+        }
+        if (nowMs - _lastPingMs < _options.KeepAliveSeconds * 1000L)
+        {
+            return;
+        }
+        if (heard.Value == _readsAtPing)
+        {
+            Abort("no_pong", $"No pong to a ping for {_options.KeepAliveSeconds} s.");
+            return;
+        }
+        _lastPingMs = nowMs;
+        _readsAtPing = heard.Value;
         Deliver(WireFrame.KeepAlive);
         Flush();
+    }
+
+    /// <summary>Unit tests: reads from the peer that brought bytes.</summary>
+    internal long ReadsHeard => _heard?.Value ?? 0;
+
+    /// <summary>Unit tests: a flush is waiting for the transport.</summary>
+    internal bool IsStalled => _writer.IsStalled;
+
+    // The peer is not reading or not there: no close handshake, the connection goes at once.
+    private void Abort(string reason, string description)
+    {
+        if (Interlocked.Exchange(ref _closeRequested, 1) != 0)
+        {
+            return;
+        }
+        CloseReason = description;
+        _telemetry.ConnectionAborted(reason);
+        _abort?.Invoke();
     }
 
     /// <summary>
@@ -137,9 +183,12 @@ public sealed class ChatConnection
     public void Attach(Stream input, PipeWriter output, ReadOnlyMemory<byte> handshake, Action abort, string? subProtocol)
     {
         // No keep-alive timer per socket: the replica sends them for all (KeepAliveSweep).
-        var socket = WebSocket.CreateFromStream(new TransportStream(input, _writer),
+        var heard = new TransportStream.ReadCount();
+        var socket = WebSocket.CreateFromStream(new TransportStream(input, _writer, heard),
             new WebSocketCreationOptions { IsServer = true, SubProtocol = subProtocol, KeepAliveInterval = TimeSpan.Zero });
         _abort = abort;
+        _lastPingMs = Environment.TickCount64; // the first ping is due KeepAliveSeconds from now
+        Volatile.Write(ref _heard, heard);
         _writer.Attach(output, handshake);
         Volatile.Write(ref _socket, socket);
         if (Volatile.Read(ref _closeRequested) != 0)

@@ -69,7 +69,8 @@ public sealed partial class ChatSession(
         }
         else
         {
-            var recent = resume is null ? page : await history.LatestAsync(room, options.JoinHistory, create: true, cancellationToken);
+            var recent = (resume is null ? page : await history.LatestAsync(room, options.JoinHistory, create: true, cancellationToken))
+                .NewestWithin(options.HistoryFrameBytes);
             var frame = resume is null
                 ? V1Frames.History("history", recent.Epoch, recent.Messages, recent.More)
                 : V1Frames.History("reset", recent.Epoch, recent.Messages, recent.More,
@@ -227,7 +228,7 @@ public sealed partial class ChatSession(
         }
         var before = frame.Before ?? long.MaxValue;
         HistoryPage? page = null;
-        await TryAsync(async () => page = await history.BeforeAsync(room, before, limit, CancellationToken.None));
+        await TryAsync(async () => page = (await history.BeforeAsync(room, before, limit, CancellationToken.None)).NewestWithin(options.HistoryFrameBytes));
         await Connection.SendAsync(page is null
             ? V1Frames.Error("unavailable", "History is unavailable right now; try again.")
             : V1Frames.History("history", page.Epoch, page.Messages, page.More, frame.Before));

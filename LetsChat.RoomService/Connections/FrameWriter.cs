@@ -27,12 +27,21 @@ internal sealed class FrameWriter(long maxWaitingBytes, Action<long> delivered)
     private bool _unflushed;
     private bool _failed;
     private List<TaskCompletionSource>? _idleWaiters;
+    // Environment.TickCount64 when the flush in flight stopped completing at once (the transport's
+    // buffers are full), 0 while the transport keeps taking what is written.
+    private long _stalledSince;
 
     /// <summary>Bytes waiting behind an unfinished flush (or for the socket to be accepted).</summary>
     public long WaitingBytes
     {
         get { lock (_lock) return _waitingBytes; }
     }
+
+    /// <summary>How long the transport has taken nothing (a flush in flight all that time), or 0.</summary>
+    public long StalledMilliseconds(long nowMs) => Volatile.Read(ref _stalledSince) is var since and not 0 ? nowMs - since : 0;
+
+    /// <summary>A flush is waiting for the transport.</summary>
+    public bool IsStalled => Volatile.Read(ref _stalledSince) != 0;
 
     /// <summary>
     /// Writes a shared frame without flushing, or keeps it while the socket is behind. False when
@@ -177,7 +186,16 @@ internal sealed class FrameWriter(long maxWaitingBytes, Action<long> delivered)
         {
             try
             {
-                var result = await _output!.FlushAsync();
+                var flush = _output!.FlushAsync();
+                if (!flush.IsCompleted)
+                {
+                    Volatile.Write(ref _stalledSince, Environment.TickCount64);
+                }
+                var result = await flush;
+                if (_stalledSince != 0)
+                {
+                    Volatile.Write(ref _stalledSince, 0);
+                }
                 if (result.IsCanceled || result.IsCompleted)
                 {
                     Fail();

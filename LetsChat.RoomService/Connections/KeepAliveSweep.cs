@@ -1,25 +1,26 @@
 using LetsChat.RoomService.Rooms;
-using Microsoft.Extensions.Options;
 
 namespace LetsChat.RoomService.Connections;
 
 /// <summary>
-/// Keep-alives for every socket of this replica from one timer, instead of a timer per socket
-/// (what the framework's WebSocket would start for each): every KeepAliveSeconds each member is
-/// sent an unsolicited pong, a shared two-byte frame.
+/// Keep-alives and dead-peer checks for every socket of this replica from one timer, instead of a
+/// timer per socket (what the framework's WebSocket would start for each): once a second each
+/// member is looked at (<see cref="ChatConnection.Sweep"/>: a few field reads), and pinged when
+/// its KeepAliveSeconds are up. The ping is a shared two-byte frame.
 /// </summary>
-public sealed class KeepAliveSweep(LocalRooms rooms, IOptions<RoomServiceOptions> options) : BackgroundService
+public sealed class KeepAliveSweep(LocalRooms rooms) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.KeepAliveSeconds));
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
+            var now = Environment.TickCount64;
             foreach (var room in rooms.All)
             {
                 foreach (var member in room.Members)
                 {
-                    member.Connection.KeepAlive();
+                    member.Connection.Sweep(now);
                 }
             }
         }

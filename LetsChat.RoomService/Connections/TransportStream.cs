@@ -7,8 +7,14 @@ namespace LetsChat.RoomService.Connections;
 /// <see cref="FrameWriter"/>, the one owner of the outbound bytes, so they never interleave
 /// with the frames the room writes there.
 /// </summary>
-internal sealed class TransportStream(Stream input, FrameWriter writer) : Stream
+internal sealed class TransportStream(Stream input, FrameWriter writer, TransportStream.ReadCount heard) : Stream
 {
+    /// <summary>Reads that brought bytes (a pong counts): the keep-alive's proof of life, a count rather than a clock.</summary>
+    public sealed class ReadCount
+    {
+        public long Value;
+    }
+
     public override bool CanRead => true;
 
     public override bool CanWrite => true;
@@ -23,11 +29,37 @@ internal sealed class TransportStream(Stream input, FrameWriter writer) : Stream
         set => throw new NotSupportedException();
     }
 
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        input.ReadAsync(buffer, cancellationToken);
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        // The idle socket's zero-byte read passes straight through, so waiting costs no state machine.
+        if (buffer.IsEmpty)
+        {
+            return input.ReadAsync(buffer, cancellationToken);
+        }
+        var read = input.ReadAsync(buffer, cancellationToken);
+        if (!read.IsCompletedSuccessfully)
+        {
+            return NoteAsync(read);
+        }
+        if (read.Result > 0)
+        {
+            heard.Value++;
+        }
+        return read;
+    }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        input.ReadAsync(buffer, offset, count, cancellationToken);
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    private async ValueTask<int> NoteAsync(ValueTask<int> pending)
+    {
+        var read = await pending;
+        if (read > 0)
+        {
+            heard.Value++;
+        }
+        return read;
+    }
 
     // The framework WebSocket writes one whole frame per call and keeps its buffer until the call completes.
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>

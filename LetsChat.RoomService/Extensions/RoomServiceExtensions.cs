@@ -52,7 +52,8 @@ public static class RoomServiceExtensions
             .Validate(o => o.MaxStoredMessageBytes >= 4 * o.MaxMessageChars + 1024, "LetsChat:Rooms:MaxStoredMessageBytes must hold a message of MaxMessageChars (at least 4 bytes a character, plus 1024).")
             .Validate(o => o.SendBufferBytes >= o.MaxFrameBytes && o.CatchUpHoldLimit >= 1, "LetsChat:Rooms:SendBufferBytes must be at least MaxFrameBytes, CatchUpHoldLimit at least 1.")
             .Validate(o => o.HistoryLength >= 1 && o.JoinHistory >= 1 && o.HistoryPageMax >= 1, "LetsChat:Rooms history sizes must be at least 1.")
-            .Validate(o => o.KeepAliveSeconds >= 1 && o.CloseTimeoutSeconds >= 1 && o.PresenceTtlSeconds >= 3, "LetsChat:Rooms timeouts are too short.")
+            .Validate(o => o.KeepAliveSeconds >= 1 && o.CloseTimeoutSeconds >= 1 && o.DrainTimeoutSeconds >= 1 && o.PresenceTtlSeconds >= 3, "LetsChat:Rooms timeouts are too short.")
+            .Validate(o => o.HistoryFrameBytes >= o.MaxStoredMessageBytes, "LetsChat:Rooms:HistoryFrameBytes must hold a message of MaxStoredMessageBytes.")
             .Validate(o => o.RetentionDays >= 1 && o.TypingIntervalMilliseconds >= 0, "LetsChat:Rooms retention or typing interval is out of range.")
             .Validate(o => o.FramesPerSecond >= 1 && o.FrameBurst >= 1 && o.FloodCloseAfter >= 1 && o.MaxConnectionsPerIp >= 1, "LetsChat:Rooms rate limits must be at least 1.")
             .ValidateOnStart();

@@ -42,4 +42,24 @@ public readonly record struct LogHead(string? Epoch, long LastSeq, bool Rewound)
 /// <see cref="FirstSeq"/> the oldest kept (<c>LastSeq + 1</c> when empty). <see cref="Epoch"/> is
 /// null for a room that has never had a log. <see cref="More"/>: older (or newer, for after) messages exist.
 /// </summary>
-public sealed record HistoryPage(string? Epoch, long LastSeq, long FirstSeq, bool More, IReadOnlyList<RoomEvent> Messages);
+public sealed record HistoryPage(string? Epoch, long LastSeq, long FirstSeq, bool More, IReadOnlyList<RoomEvent> Messages)
+{
+    /// <summary>
+    /// The page cut to its newest messages whose v1 bodies fit <paramref name="maxBytes"/> (at least
+    /// one), so that one frame stays about that size; a cut page says <see cref="More"/>: the older
+    /// ones are one <c>before</c> away.
+    /// </summary>
+    public HistoryPage NewestWithin(int maxBytes)
+    {
+        var first = Messages.Count;
+        for (var bytes = 0L; first > 0; first--)
+        {
+            bytes += Messages[first - 1].V1.Length;
+            if (bytes > maxBytes && first < Messages.Count)
+            {
+                break;
+            }
+        }
+        return first == 0 ? this : this with { More = true, Messages = Messages.Skip(first).ToArray() };
+    }
+}

@@ -43,10 +43,13 @@ public sealed class RedisRoomHistory(IConnectionMultiplexer redis, RoomChannels 
     {
         cancellationToken.ThrowIfCancellationRequested();
         // A read that may create the log may also find it without its epoch; it then announces the new one.
+        // A page carries at most about one frame's bytes (HistoryFrameBytes), read or not: a join
+        // to a room of large messages costs Redis that much, not 50 of them.
         var fresh = RedisRoomBroker.NewEpoch();
+        var o = options.Value;
         RedisValue[] args = create
-            ? [mode, bound, limit, fresh, options.Value.RetentionSeconds, "", 0, fresh, RedisKeys.LiveChannel(room), options.Value.EmptyRoomSeconds]
-            : [mode, bound, limit, "", options.Value.RetentionSeconds];
+            ? [mode, bound, limit, fresh, o.RetentionSeconds, "", 0, fresh, RedisKeys.LiveChannel(room), o.EmptyRoomSeconds, o.HistoryFrameBytes]
+            : [mode, bound, limit, "", o.RetentionSeconds, "", 0, "", "", o.EmptyRoomSeconds, o.HistoryFrameBytes];
         var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(channels.ReadScript, RedisKeys.Log(room), args))!;
 
         var epoch = (string)result[0]!;

@@ -12,10 +12,10 @@ public static class WireFrame
 {
     private const byte Final = 0x80;
     private const byte TextOpcode = 0x1;
-    private const byte PongOpcode = 0xA;
+    private const byte PingOpcode = 0x9;
 
-    /// <summary>An unsolicited pong with no payload: the keep-alive (RFC 6455 §5.5.3: no answer expected).</summary>
-    public static ReadOnlyMemory<byte> KeepAlive { get; } = new byte[] { Final | PongOpcode, 0 };
+    /// <summary>A ping with no payload: the keep-alive. Every WebSocket client answers it with a pong (RFC 6455 §5.5.2).</summary>
+    public static ReadOnlyMemory<byte> KeepAlive { get; } = new byte[] { Final | PingOpcode, 0 };
 
     /// <summary>One final text frame carrying <paramref name="payload"/> (UTF-8 JSON).</summary>
     public static byte[] Text(ReadOnlySpan<byte> payload)

@@ -26,6 +26,7 @@ public sealed class RoomTelemetry
     private readonly Counter<long> _sessionsRefused;
     private readonly Counter<long> _backgroundFailures;
     private readonly Counter<long> _slowConsumerCloses;
+    private readonly Counter<long> _connectionsAborted;
     private readonly Counter<long> _publishFailures;
     private readonly Counter<long> _subscribeFailures;
     private readonly Counter<long> _redisConnectionFailures;
@@ -50,8 +51,9 @@ public sealed class RoomTelemetry
         _sessionsRefused = meter.CreateCounter<long>("letschat.sessions.refused", "{request}", "POST /api/session answered with a 4xx, by reason (invalid_name).");
         _requestsLimited = meter.CreateCounter<long>("letschat.requests.limited", "{request}", "HTTP requests and upgrades refused with 429 because their network or user spent its budget, by kind (upgrades, sessions, reads).");
         _upgradesRefused = meter.CreateCounter<long>("letschat.upgrades.refused", "{request}", "WebSocket upgrades answered with a 4xx or 503 instead of a socket, by reason.");
-        _backgroundFailures = meter.CreateCounter<long>("letschat.background.failures", "{run}", "Runs of background work (feed checks, presence heartbeats) that failed, by task; they are not traced.");
+        _backgroundFailures = meter.CreateCounter<long>("letschat.background.failures", "{run}", "Runs of background work (feed checks, presence heartbeats, directory pruning) that failed, by task; they are not traced.");
         _slowConsumerCloses = meter.CreateCounter<long>("letschat.connections.slow_consumer_closed", "{connection}", "Sockets closed (1013) because they fell too far behind (SendBufferBytes waiting).");
+        _connectionsAborted = meter.CreateCounter<long>("letschat.connections.aborted", "{connection}", "Sockets aborted without a close handshake, by reason: stalled (the transport took nothing for DrainTimeoutSeconds), no_pong (nothing came back from a ping).");
         _publishFailures = meter.CreateCounter<long>("letschat.redis.publish_failures", "{message}", "Publishes Redis did not accept.");
         _subscribeFailures = meter.CreateCounter<long>("letschat.redis.subscribe_failures", "{subscription}", "Room subscriptions Redis did not accept (the upgrade got 503).");
         _redisConnectionFailures = meter.CreateCounter<long>("letschat.redis.connection_failures", "{event}", "Redis connections lost or not established.");
@@ -95,6 +97,8 @@ public sealed class RoomTelemetry
     public void UpgradeRefused(string reason) => _upgradesRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void BackgroundFailed(string task) => _backgroundFailures.Add(1, new KeyValuePair<string, object?>("task", task));
+
+    public void ConnectionAborted(string reason) => _connectionsAborted.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void SlowConsumerClosed() => _slowConsumerCloses.Add(1);
 

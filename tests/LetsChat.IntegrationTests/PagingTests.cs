@@ -42,6 +42,45 @@ public sealed class PagingTests(ServerRedisApp app)
     }
 
     [Fact]
+    public async Task APageOfLargeMessagesIsCutToOneFramesBytesAndWalkingBackStillReachesEveryMessage()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        var room = $"bigpage-{Guid.NewGuid():N}";
+        await using (var sender = await V1Client.ConnectAsync(app, room, ct))
+        {
+            for (var i = 1; i <= 30; i++)
+            {
+                await sender.SendAndAckAsync($"m{i} " + new string('x', 3990), $"c{i}", ct); // ~4 KB each, 120 KB in all
+            }
+        }
+
+        await using var client = await V1Client.ConnectAsync(app, room, ct);
+        var joined = await client.ReceiveTypeAsync("history", ct);
+        var seen = joined.Messages().Select(m => m.GetProperty("seq").GetInt64()).ToList();
+        // 64 KiB a frame (HistoryFrameBytes): the newest 15 or so of the 30, and "more".
+        Assert.InRange(seen.Count, 10, 16);
+        Assert.True(joined.GetProperty("more").GetBoolean());
+        Assert.Equal(30, seen[^1]);
+        while (seen[0] > 1)
+        {
+            await client.SendFrameAsync(new { type = "history", before = seen[0], limit = 100 }, ct);
+            var page = await client.ReceiveTypeAsync("history", ct);
+            var seqs = page.Messages().Select(m => m.GetProperty("seq").GetInt64()).ToList();
+            Assert.InRange(seqs.Count, 1, 16);
+            Assert.Equal(seen[0] - 1, seqs[^1]); // no gap, no overlap
+            Assert.Equal(seqs[0] > 1, page.GetProperty("more").GetBoolean());
+            seen.InsertRange(0, seqs);
+        }
+        Assert.Equal(Enumerable.Range(1, 30).Select(i => (long)i), seen);
+
+        using var http = new HttpClient { BaseAddress = app.Gateway };
+        var api = await http.GetFromJsonAsync<JsonElement>($"/api/rooms/{room}/messages?limit=100", ct);
+        Assert.InRange(api.Messages().Count, 10, 17); // the same byte budget, read from Redis
+        Assert.True(api.GetProperty("more").GetBoolean());
+    }
+
+    [Fact]
     public async Task TheHistoryFrameReturnsTheSamePages()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));

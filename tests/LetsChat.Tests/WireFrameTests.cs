@@ -25,14 +25,18 @@ public class WireFrameTests
     }
 
     [Fact]
-    public async Task TheKeepAliveIsAnUnsolicitedPongThatAClientSkips()
+    public async Task TheKeepAliveIsAPingThatAClientAnswersWithAPongAndReadsPast()
     {
         var text = WireFrame.Text("""{"message":"after"}"""u8);
+        var answered = new MemoryStream();
 
-        var (type, _, read) = await ReadOneAsync([.. WireFrame.KeepAlive.Span, .. text]);
+        var (type, _, read) = await ReadOneAsync([.. WireFrame.KeepAlive.Span, .. text], answered);
 
         Assert.Equal(WebSocketMessageType.Text, type);
         Assert.Equal("""{"message":"after"}""", Encoding.UTF8.GetString(read));
+        var pong = answered.ToArray();
+        Assert.Equal(0x8A, pong[0]); // final pong
+        Assert.Equal(0x80, pong[1]); // masked, as a client's frames are, with an empty payload
     }
 
     [Fact]
@@ -50,11 +54,28 @@ public class WireFrameTests
     }
 
     // A client-side WebSocket over the bytes: it rejects anything RFC 6455 does not allow from a server.
-    private static async Task<(WebSocketMessageType, bool, byte[])> ReadOneAsync(byte[] wire)
+    private static async Task<(WebSocketMessageType, bool, byte[])> ReadOneAsync(byte[] wire, MemoryStream? written = null)
     {
-        using var client = WebSocket.CreateFromStream(new MemoryStream(wire), new WebSocketCreationOptions { IsServer = false });
+        using var client = WebSocket.CreateFromStream(new Duplex(new MemoryStream(wire), written ?? new MemoryStream()), new WebSocketCreationOptions { IsServer = false });
         var buffer = new byte[wire.Length + 1];
         var result = await client.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
         return (result.MessageType, result.EndOfMessage, buffer[..result.Count]);
+    }
+
+    /// <summary>Reads from one stream, writes to another: what the client answers is kept apart from what it read.</summary>
+    private sealed class Duplex(Stream input, Stream output) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanWrite => true;
+        public override bool CanSeek => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => input.Read(buffer, offset, count);
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => input.ReadAsync(buffer, cancellationToken);
+        public override void Write(byte[] buffer, int offset, int count) => output.Write(buffer, offset, count);
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => output.WriteAsync(buffer, cancellationToken);
+        public override void Flush() => output.Flush();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

@@ -15,6 +15,10 @@
 --         fresh epoch and announces it, as publish.lua does. A log whose epoch alone is gone
 --         takes the fresh epoch too (ARGV[8], else ARGV[4]), and is never wiped.
 -- ARGV[10] optional: seconds an epoch created for a room with no message lives (ARGV[5] without it)
+-- ARGV[11] optional, "latest" and "before": bytes of entries a page may carry; a page cut there
+--          keeps its newest (at least one) and says more, so no join reads more than about this
+--          from Redis however large the room's messages are
+-- ARGV[6] to ARGV[9] may be "" (absent) when ARGV[10] or ARGV[11] follow.
 -- Returns {epoch or "", last seq, first seq kept (last + 1 when empty), more (0|1), entry...}
 -- in ascending seq order: message entries "<seq> <body>", and in "after" mode update entries
 -- marked "u <seq> <target> <body>" (Broker/RoomRecords.cs).
@@ -44,7 +48,7 @@ if not epoch then
 end
 
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
-if ARGV[9] and ARGV[6] == epoch and last < tonumber(ARGV[7]) then
+if ARGV[9] and ARGV[9] ~= '' and ARGV[6] == epoch and last < tonumber(ARGV[7]) then
   epoch = ARGV[8]
   redis.call('SET', KEYS[3], epoch, 'EX', ARGV[5])
   redis.call('PUBLISH', ARGV[9], 'r ' .. epoch .. ' ' .. last)
@@ -58,10 +62,7 @@ end
 local mode, bound, limit = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local frames
 local more = 0
-if mode == 'latest' then
-  frames = redis.call('ZRANGE', KEYS[2], -limit, -1)
-  if redis.call('ZCARD', KEYS[2]) > limit then more = 1 end
-elseif mode == 'after' then
+if mode == 'after' then
   -- The two sets merged by seq, cut at the limit. A message's entry already has the updates
   -- after it folded in; they come too, and applying one again changes nothing.
   local messages = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. bound, '+inf', 'WITHSCORES', 'LIMIT', 0, limit)
@@ -81,10 +82,25 @@ elseif mode == 'after' then
     more = 1
   end
 else
-  local newest_first = redis.call('ZREVRANGEBYSCORE', KEYS[2], '(' .. bound, '-inf', 'LIMIT', 0, limit + 1)
+  -- A page, newest first: one more than the limit tells whether older ones exist.
+  local newest_first = mode == 'latest'
+    and redis.call('ZREVRANGE', KEYS[2], 0, limit)
+    or redis.call('ZREVRANGEBYSCORE', KEYS[2], '(' .. bound, '-inf', 'LIMIT', 0, limit + 1)
   if #newest_first > limit then
     more = 1
     newest_first[#newest_first] = nil
+  end
+  local budget = tonumber(ARGV[11] or '')
+  if budget then
+    local bytes = 0
+    for i = 1, #newest_first do
+      bytes = bytes + #newest_first[i]
+      if bytes > budget and i > 1 then
+        for j = #newest_first, i, -1 do newest_first[j] = nil end
+        more = 1
+        break
+      end
+    end
   end
   frames = {}
   for i = #newest_first, 1, -1 do

@@ -137,7 +137,7 @@ public abstract class AbuseSpec(ChatAppFixture app, ITestOutputHelper output)
         await mallory.SendAndAckAsync(Delete("d0", bait), "d0", ct);
 
         await using var victim = await V1Client.ConnectAsync(app, $"victim-{Guid.NewGuid():N}", ct);
-        var atRest = await SendAckLatenciesAsync(victim, "rest", 300, ct);
+        var atRest = await Latencies.SendAckAsync(victim, "rest", 300, ct);
 
         // Mallory deletes the tombstone again and again, each time with a new id, 100 a second.
         var refusals = new List<string>();
@@ -151,17 +151,17 @@ public abstract class AbuseSpec(ChatAppFixture app, ITestOutputHelper output)
                 await Task.Delay(10, ct);
             }
         }, ct);
-        var underAttack = await SendAckLatenciesAsync(victim, "attack", 300, ct);
+        var underAttack = await Latencies.SendAckAsync(victim, "attack", 300, ct);
         await stop.CancelAsync();
         await attack;
 
-        output.WriteLine($"{app.RedisMode}: victim send->ack at rest p50 {Percentile(atRest, 50):F2} ms p99 {Percentile(atRest, 99):F2} ms; " +
-            $"with a delete loop p50 {Percentile(underAttack, 50):F2} ms p99 {Percentile(underAttack, 99):F2} ms; {refusals.Count} deletes refused as {string.Join(",", refusals.Distinct())}");
+        output.WriteLine($"{app.RedisMode}: victim send->ack at rest p50 {Latencies.Percentile(atRest, 50):F2} ms p99 {Latencies.Percentile(atRest, 99):F2} ms; " +
+            $"with a delete loop p50 {Latencies.Percentile(underAttack, 50):F2} ms p99 {Latencies.Percentile(underAttack, 99):F2} ms; {refusals.Count} deletes refused as {string.Join(",", refusals.Distinct())}");
         Assert.NotEmpty(refusals);
         Assert.All(refusals, code => Assert.Equal("no_change", code));
         // Within 2x of the value at rest; the millisecond absorbs this 2-core machine's scheduling noise at sub-millisecond values.
-        Assert.True(Percentile(underAttack, 99) <= 2 * Percentile(atRest, 99) + 1,
-            $"another room's p99 went from {Percentile(atRest, 99):F2} ms to {Percentile(underAttack, 99):F2} ms while one socket deleted a tombstone in a loop");
+        Assert.True(Latencies.Percentile(underAttack, 99) <= 2 * Latencies.Percentile(atRest, 99) + 1,
+            $"another room's p99 went from {Latencies.Percentile(atRest, 99):F2} ms to {Latencies.Percentile(underAttack, 99):F2} ms while one socket deleted a tombstone in a loop");
     }
 
     [Fact]
@@ -433,24 +433,6 @@ public abstract class AbuseSpec(ChatAppFixture app, ITestOutputHelper output)
         // Signing in again works, as someone new.
         var fresh = await Sessions.CreateAsync(app, "Ana", ct);
         Assert.Equal(System.Net.HttpStatusCode.OK, await StatusAsync(HttpMethod.Get, "/api/session", fresh));
-    }
-
-    private static async Task<List<double>> SendAckLatenciesAsync(V1Client client, string prefix, int count, CancellationToken ct)
-    {
-        var latencies = new List<double>(count);
-        for (var i = 0; i < count; i++)
-        {
-            var started = Stopwatch.GetTimestamp();
-            await client.SendAndAckAsync($"{prefix} {i}", $"{prefix}{i}", ct);
-            latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
-        return latencies;
-    }
-
-    private static double Percentile(List<double> values, int percentile)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1)];
     }
 }
 

@@ -37,7 +37,7 @@ public sealed class NonReaderTests(NonReaderApp app, ITestOutputHelper output)
             await talker.AckAsync($"big{i}", ct);
         }
         var pids = await ReplicaPidsAsync(room, ct);
-        var atRest = await SendAckLatenciesAsync(talker, "rest", 200, ct);
+        var atRest = await Latencies.SendAckAsync(talker, "rest", 200, ct);
         var rssBefore = pids.ToDictionary(pid => pid, RssMiB);
 
         // The attack: connect them all, 50 at a time, and never read.
@@ -56,7 +56,7 @@ public sealed class NonReaderTests(NonReaderApp app, ITestOutputHelper output)
             var connectedAfter = clock.Elapsed;
             var cli = await RedisCli.ForAsync(app, ct);
             var present = long.Parse(await cli.RunAsync(ct, "HLEN", $"letschat:{{{room}}}:users"), System.Globalization.CultureInfo.InvariantCulture);
-            var underAttack = await SendAckLatenciesAsync(talker, "attack", 200, ct);
+            var underAttack = await Latencies.SendAckAsync(talker, "attack", 200, ct);
             Sample(peak);
 
             // Let go of, all of them: presence has only the talker left.
@@ -76,7 +76,7 @@ public sealed class NonReaderTests(NonReaderApp app, ITestOutputHelper output)
 
             output.WriteLine($"{NonReaders} non-readers connected in {connectedAfter.TotalSeconds:F1} s ({present} still present then), " +
                 $"all let go after {releasedAfter.TotalSeconds:F1} s; RSS growth by replica: {string.Join(", ", growth.Select(g => $"{g.Key}: {g.Value} MiB"))}; " +
-                $"talker send->ack p50/p99 at rest {Percentile(atRest, 50):F2}/{Percentile(atRest, 99):F2} ms, with them {Percentile(underAttack, 50):F2}/{Percentile(underAttack, 99):F2} ms");
+                $"talker send->ack p50/p99 at rest {Latencies.Percentile(atRest, 50):F2}/{Latencies.Percentile(atRest, 99):F2} ms, with them {Latencies.Percentile(underAttack, 50):F2}/{Latencies.Percentile(underAttack, 99):F2} ms");
             Assert.All(growth, g => Assert.True(g.Value < MaxGrowthMiB, $"replica {g.Key} grew {g.Value} MiB holding sockets that never read"));
             // The talker's latency is printed, not asserted: it does not hold yet. While the 2,000
             // are let go of (2,000 leaves, each a presence write and a broadcast to every member),
@@ -144,24 +144,6 @@ public sealed class NonReaderTests(NonReaderApp app, ITestOutputHelper output)
     }
 
     private static long RssMiB(int pid) => ProcessSample.Of(pid)!.Value.RssKiB / 1024;
-
-    private static async Task<List<double>> SendAckLatenciesAsync(V1Client client, string prefix, int count, CancellationToken ct)
-    {
-        var latencies = new List<double>(count);
-        for (var i = 0; i < count; i++)
-        {
-            var started = Stopwatch.GetTimestamp();
-            await client.SendAndAckAsync($"{prefix} {i}", $"{prefix}{i}", ct);
-            latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
-        return latencies;
-    }
-
-    private static double Percentile(List<double> values, int percentile)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1)];
-    }
 }
 
 /// <summary>Short keep-alive and drain deadlines, so sockets that never read are let go of within a test.</summary>

@@ -19,6 +19,13 @@ public sealed class RoomServiceOptions
     public int MaxStoredMessageBytes { get; set; } = 32 * 1024;
 
     /// <summary>
+    /// Reactions one message may carry, one per user and emoji: a new one beyond this is refused
+    /// with <c>too_many_reactions</c>. Each is a member of the room's reactors set (about 100 bytes
+    /// in Redis), so with <see cref="HistoryLength"/> this bounds what reactions cost a room.
+    /// </summary>
+    public int MaxReactionsPerMessage { get; set; } = 1000;
+
+    /// <summary>
     /// Bytes one socket may have waiting behind a flush that has not finished (the kernel's buffers
     /// and the connection's are already full); a client that lets more pile up is closed with 1013.
     /// </summary>

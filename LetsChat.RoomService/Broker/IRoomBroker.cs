@@ -72,6 +72,9 @@ public sealed record OutgoingUpdate(ChatUser User, string ClientId, long Target,
 {
     /// <summary>The newest (epoch, seq) the publishing replica delivered in the room; default when none.</summary>
     public (string? Epoch, long Seq) Seen { get; init; }
+
+    /// <summary>What it does to the room's reactors set, as publish.lua reads it (<see cref="RoomRecords.ReactorChange"/>); "" for nothing.</summary>
+    public string Reactors { get; init; } = "";
 }
 
 /// <summary>

@@ -14,6 +14,7 @@ namespace LetsChat.RoomService.Broker;
 /// letschat:{room}:ids       sorted set: score = seq, member = "user-id client-id" (idempotent sends and updates)
 /// letschat:{room}:updates   sorted set: score = seq, member = update entry "seq target body" (edits, deletes, reactions): a message's latest only
 /// letschat:{room}:latest    hash: target seq -> the seq of that message's one update in updates
+/// letschat:{room}:reactors  sorted set: score = seq, member = "seq user-id emoji": every reaction of the kept messages
 /// letschat:{room}:presence  sorted set: score = expiry ms, member = "user-id connection-id"
 /// letschat:{room}:users     hash: user id -> live connections
 /// letschat:{room}:names     hash: user id -> user JSON
@@ -30,12 +31,15 @@ public static class RedisKeys
 {
     public static string LiveChannel(string room) => $"letschat:{{{room}}}:live";
 
-    /// <summary>KEYS of publish.lua and read.lua, in their order: seq, log, epoch, ids, updates, latest.</summary>
+    /// <summary>KEYS of publish.lua and read.lua, in their order: seq, log, epoch, ids, updates, latest, reactors.</summary>
     public static RedisKey[] Log(string room) =>
     [
         $"letschat:{{{room}}}:seq", MessageLog(room), $"letschat:{{{room}}}:epoch", $"letschat:{{{room}}}:ids",
-        $"letschat:{{{room}}}:updates", $"letschat:{{{room}}}:latest",
+        $"letschat:{{{room}}}:updates", $"letschat:{{{room}}}:latest", Reactors(room),
     ];
+
+    /// <summary>Who reacted to what: score = the message's seq, member = <see cref="RoomRecords.Reactor"/>.</summary>
+    public static RedisKey Reactors(string room) => $"letschat:{{{room}}}:reactors";
 
     public static RedisKey MessageLog(string room) => $"letschat:{{{room}}}:log";
 

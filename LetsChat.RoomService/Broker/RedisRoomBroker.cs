@@ -56,6 +56,7 @@ public sealed class RedisRoomBroker(
             update.ReadEntry,
             update.NewEntry,
             update.Unchanged ? "1" : "0",
+            update.Reactors,
         ]);
     }
 

@@ -42,6 +42,18 @@ public static class RoomRecords
 
     internal static string Update(UpdateBody update) => JsonSerializer.Serialize(update, ProtocolJson.Context.UpdateBody);
 
+    /// <summary>One reaction in the room's reactors set: "seq user-id emoji" (user ids hold no space).</summary>
+    internal static string Reactor(long seq, string userId, string emoji) => $"{seq} {userId} {emoji}";
+
+    /// <summary>publish.lua's ARGV[13]: what an update does to the reactors set.</summary>
+    internal static string ReactorChange(Rooms.ReactorChange change, long seq, string userId, string emoji) => change switch
+    {
+        Rooms.ReactorChange.Add => "+ " + Reactor(seq, userId, emoji),
+        Rooms.ReactorChange.Remove => "- " + Reactor(seq, userId, emoji),
+        Rooms.ReactorChange.Clear => "*",
+        _ => "",
+    };
+
     /// <summary>A log entry's message, whole (to fold an update into it), or null when it does not read.</summary>
     internal static MessageBody? ReadBody(string entry)
     {

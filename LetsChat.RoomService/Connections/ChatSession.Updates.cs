@@ -51,12 +51,19 @@ public sealed partial class ChatSession
                 await ErrorAsync("not_found", $"There is no message {seq} in this room.", frame.Id);
                 return;
             }
+            // A reaction that counts more people than it names may hold this user's unnamed: ask the set.
+            var counted = false;
+            if (type == "react" && MessageChanges.NeedsReactorLookup(current, member.User, frame.Emoji!)
+                && !await TryAsync(async () => counted = await history.ReactedAsync(room, seq, member.User.Id, frame.Emoji!, CancellationToken.None)))
+            {
+                break;
+            }
             var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
             var change = type switch
             {
                 "edit" => MessageChanges.Edit(current, member.User, frame.Text!, now),
                 "delete" => MessageChanges.Delete(current, member.User),
-                _ => MessageChanges.React(current, member.User, frame.Emoji!, frame.On!.Value),
+                _ => MessageChanges.React(current, member.User, frame.Emoji!, frame.On!.Value, options.MaxReactionsPerMessage, counted),
             };
             if (change.Message is not { } next)
             {
@@ -70,7 +77,11 @@ public sealed partial class ChatSession
                 return;
             }
             var body = RoomRecords.Update(new UpdateBody(frame.Id!, member.User, type, seq, now, next));
-            var update = new OutgoingUpdate(member.User, frame.Id!, seq, entry, newEntry, body, change.Unchanged) { Seen = Seen() };
+            var update = new OutgoingUpdate(member.User, frame.Id!, seq, entry, newEntry, body, change.Unchanged)
+            {
+                Seen = Seen(),
+                Reactors = RoomRecords.ReactorChange(change.Reactors, seq, member.User.Id, frame.Emoji ?? ""),
+            };
             if (!await TryAsync(async () => result = await broker.UpdateAsync(room, update, CancellationToken.None)))
             {
                 break;

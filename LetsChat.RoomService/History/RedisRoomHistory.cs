@@ -39,6 +39,12 @@ public sealed class RedisRoomHistory(IConnectionMultiplexer redis, RoomChannels 
             : entries.Select(e => (string)e!).MaxBy(e => RoomRecords.ReadBody(e)?.Version ?? -1);
     }
 
+    public async Task<bool> ReactedAsync(string room, long seq, string userId, string emoji, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return await redis.GetDatabase().SortedSetScoreAsync(RedisKeys.Reactors(room), RoomRecords.Reactor(seq, userId, emoji)) is not null;
+    }
+
     private async Task<HistoryPage> ReadAsync(string room, string mode, long bound, int limit, bool create, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();

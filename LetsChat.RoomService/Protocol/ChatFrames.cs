@@ -50,10 +50,20 @@ internal sealed record MessageBody(
     public int Version { get; init; }
 }
 
-/// <summary>One emoji on a message and who put it there, in the order they did.</summary>
+/// <summary>
+/// One emoji on a message: how many put it there (<see cref="Count"/>), and the first of them
+/// (<see cref="Users"/>, at most <c>MessageChanges.ShownReactors</c>, in the order they did), so a
+/// popular message stays small. Who else reacted is kept apart, in the room's reactors set.
+/// </summary>
 public sealed record Reaction(
     [property: JsonPropertyName("emoji")] string Emoji,
-    [property: JsonPropertyName("users")] IReadOnlyList<ChatUser> Users);
+    [property: JsonPropertyName("users")] IReadOnlyList<ChatUser> Users,
+    [property: JsonPropertyName("count")] int Count)
+{
+    /// <summary>How many reacted: a message stored before counts were kept has only its users (Count 0).</summary>
+    [JsonIgnore]
+    public int Total => Math.Max(Count, Users.Count);
+}
 
 /// <summary>
 /// An update of a message, as stored and published: who changed what, and the message as it is

@@ -13,7 +13,14 @@ namespace LetsChat.RoomService.Rooms;
 internal static class MessageChanges
 {
     /// <summary>Distinct emoji one message can carry; a new one beyond this is refused.</summary>
-    public const int MaxReactions = 20;
+    public const int MaxEmoji = 20;
+
+    /// <summary>
+    /// The people a reaction names: the first to react. The rest are only counted in the message
+    /// (so a popular message stays small) and kept in the room's reactors set, which says whether
+    /// someone not named may take theirs off.
+    /// </summary>
+    public const int ShownReactors = 10;
 
     /// <summary>The longest emoji accepted, in UTF-16 units (a family with skin tones is about 25).</summary>
     public const int MaxEmojiLength = 32;
@@ -37,10 +44,25 @@ internal static class MessageChanges
         {
             Deleted = true,
             Version = message.Version + 1,
-        }));
+        })
+        { Reactors = message.Reactions is null ? ReactorChange.None : ReactorChange.Clear });
 
-    /// <summary>Puts <paramref name="user"/>'s <paramref name="emoji"/> on the message (<paramref name="on"/>) or takes it off.</summary>
-    public static Change React(MessageBody message, ChatUser user, string emoji, bool on)
+    /// <summary>
+    /// Whether the message alone cannot say if <paramref name="user"/> put <paramref name="emoji"/>
+    /// on it: the reaction counts more people than it names, and the user is not among those named.
+    /// Then the room's reactors set says (<see cref="React"/>'s <c>counted</c>).
+    /// </summary>
+    public static bool NeedsReactorLookup(MessageBody message, ChatUser user, string emoji) =>
+        message.Reactions?.FirstOrDefault(r => r.Emoji == emoji) is { } reaction
+        && reaction.Total > reaction.Users.Count && reaction.Users.All(u => u.Id != user.Id);
+
+    /// <summary>
+    /// Puts <paramref name="user"/>'s <paramref name="emoji"/> on the message (<paramref name="on"/>)
+    /// or takes it off. <paramref name="counted"/>: the user's reaction is counted but not named (from
+    /// the reactors set, when <see cref="NeedsReactorLookup"/>). A message carries at most
+    /// <paramref name="maxReactions"/> reactions in all.
+    /// </summary>
+    public static Change React(MessageBody message, ChatUser user, string emoji, bool on, int maxReactions, bool counted = false)
     {
         if (Refusal(message, user, authorOnly: false) is { } refused)
         {
@@ -48,34 +70,41 @@ internal static class MessageChanges
         }
         var reactions = (message.Reactions ?? []).ToList();
         var index = reactions.FindIndex(r => r.Emoji == emoji);
-        if (index < 0 && on && reactions.Count >= MaxReactions)
+        var current = index < 0 ? null : reactions[index];
+        if (current is null && on && reactions.Count >= MaxEmoji)
         {
-            return new Change(null, "too_many_reactions", $"A message carries at most {MaxReactions} different reactions.");
+            return new Change(null, "too_many_reactions", $"A message carries at most {MaxEmoji} different emoji.");
         }
-        var had = index >= 0 && reactions[index].Users.Any(u => u.Id == user.Id);
-        if (had == on)
+        var named = current?.Users.Any(u => u.Id == user.Id) == true;
+        if ((named || counted) == on)
         {
             return Change.None(message);
         }
-        var users = index < 0 ? [] : reactions[index].Users.Where(u => u.Id != user.Id).ToList();
-        if (on)
+        if (on && reactions.Sum(r => r.Total) >= maxReactions)
+        {
+            return new Change(null, "too_many_reactions", $"A message carries at most {maxReactions} reactions.");
+        }
+        var users = current?.Users.Where(u => u.Id != user.Id).ToList() ?? [];
+        if (on && users.Count < ShownReactors)
         {
             users.Add(user);
         }
-        if (index < 0)
+        var next = new Reaction(emoji, users, (current?.Total ?? 0) + (on ? 1 : -1));
+        if (current is null)
         {
-            reactions.Add(new Reaction(emoji, users));
+            reactions.Add(next);
         }
         else
         {
-            reactions[index] = reactions[index] with { Users = users };
+            reactions[index] = next;
         }
-        reactions.RemoveAll(r => r.Users.Count == 0);
+        reactions.RemoveAll(r => r.Total == 0);
         return new Change(message with
         {
             Reactions = reactions.Count == 0 ? null : reactions,
             Version = message.Version + 1,
-        });
+        })
+        { Reactors = on ? ReactorChange.Add : ReactorChange.Remove };
     }
 
     /// <summary>
@@ -124,4 +153,10 @@ internal sealed record Change(MessageBody? Message, string? Code = null, string?
     public bool Unchanged { get; init; }
 
     public static Change None(MessageBody message) => new(message) { Unchanged = true };
+
+    /// <summary>What the change does to the room's reactors set (who reacted to what), stored with it.</summary>
+    public ReactorChange Reactors { get; init; }
 }
+
+/// <summary>The user's reaction goes in or out of the reactors set, or the message's all go (a delete).</summary>
+internal enum ReactorChange { None, Add, Remove, Clear }

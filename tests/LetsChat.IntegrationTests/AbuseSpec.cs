@@ -27,7 +27,7 @@ public abstract class AbuseSpec(ChatAppFixture app, ITestOutputHelper output)
     /// <summary>Every key of a room, as Redis names them.</summary>
     private static string[] RoomKeys(string room) => [.. s_roomKeys.Select(k => $"letschat:{{{room}}}:{k}")];
 
-    private static readonly string[] s_roomKeys = ["seq", "log", "epoch", "ids", "updates", "latest"];
+    private static readonly string[] s_roomKeys = ["seq", "log", "epoch", "ids", "updates", "latest", "reactors"];
 
     /// <summary>What a room's keys hold, in bytes of their members and values (the same on Redis and Garnet).</summary>
     private static async Task<long> StoredBytesAsync(RedisCli cli, string room, CancellationToken ct)
@@ -118,6 +118,121 @@ public abstract class AbuseSpec(ChatAppFixture app, ITestOutputHelper output)
         Assert.Equal("0", await cli.RunAsync(ct, "ZCARD", $"letschat:{{{room}}}:updates"));
         Assert.Equal("0", await cli.RunAsync(ct, "EXISTS", $"letschat:{{{room}}}:latest"));
         Assert.DoesNotContain("edited", await AllStoredAsync(cli, room, ct));
+    }
+
+    private static object React(string id, long seq, string emoji, bool on) => new { type = "react", id, seq, emoji, on };
+
+    /// <summary>Sends until the answer is not <c>unavailable</c> (the protocol's "retry with the same id"); returns "acked" or the error code.</summary>
+    private static async Task<string> ReplyCodeAsync(V1Client client, object frame, string id, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var reply = await client.SendAndReplyAsync(frame, id, ct);
+            var code = reply.Type() == "ack" ? "acked" : reply.GetProperty("code").GetString()!;
+            if (code != "unavailable" || attempt == 20) return code;
+            await Task.Delay(50 * (attempt + 1), ct);
+        }
+    }
+
+    [Fact]
+    public async Task TwoThousandStrangersReactingLeaveTheMessageUnderItsBoundAndCloseNoReader()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(240));
+        var ct = cts.Token;
+        var room = $"crowd-{Guid.NewGuid():N}";
+        const int Strangers = 2000, Limit = 1000; // LetsChat:Rooms:MaxReactionsPerMessage, its default
+        var ana = await Sessions.CreateAsync(app, "Ana", ct);
+        var carol = await Sessions.CreateAsync(app, "Carol", ct);
+        long seq;
+        await using (var author = await V1Client.ConnectAsync(app, room, ct, ana))
+        {
+            seq = await author.SendAndAckAsync("react to me", "m0", ct);
+            await author.SendAndAckAsync(React("a0", seq, "👍", true), "a0", ct);
+        }
+
+        // A reader that stays in the room and reads every update: it must never be closed.
+        await using var watcher = await V1Client.ConnectAsync(app, room, ct);
+        using var stopWatching = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var updates = 0;
+        var watching = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    if ((await watcher.ReceiveAsync(stopWatching.Token)).Type() == "update") Interlocked.Increment(ref updates);
+                }
+            }
+            catch (Exception) when (stopWatching.IsCancellationRequested)
+            {
+                return "open"; // V1Client turns the cancelled read into a TimeoutException
+            }
+            catch (Exception e)
+            {
+                return $"closed: {e.Message}";
+            }
+        }, ct);
+
+        // Each stranger is a new anonymous identity: it joins, puts 👍 on the message, and leaves.
+        async Task<string> StrangerAsync(int i, CancellationToken token)
+        {
+            await using var stranger = await V1Client.ConnectAsync(app, room, token);
+            return await ReplyCodeAsync(stranger, React($"r{i}", seq, "👍", true), $"r{i}", token);
+        }
+        // The first strangers fill the names the message keeps; Carol, next, is only counted.
+        const int Named = 10;
+        for (var i = 1; i < Named; i++)
+        {
+            Assert.Equal("acked", await StrangerAsync(-i, ct));
+        }
+        await using var carolSocket = await V1Client.ConnectAsync(app, room, ct, carol);
+        Assert.Equal("acked", await ReplyCodeAsync(carolSocket, React("c0", seq, "👍", true), "c0", ct));
+
+        var codes = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var clock = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, Strangers), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct },
+            async (i, token) => codes.Add(await StrangerAsync(i, token)));
+        var counts = codes.GroupBy(c => c).ToDictionary(g => g.Key, g => g.Count());
+        output.WriteLine($"{app.RedisMode}: {Strangers} strangers reacted in {clock.Elapsed.TotalSeconds:F1} s: {string.Join(", ", counts.Select(c => $"{c.Key} {c.Value}"))}");
+        Assert.Equal(Limit - Named - 1, counts.GetValueOrDefault("acked"));
+        Assert.Equal(Strangers - (Limit - Named - 1), counts.GetValueOrDefault("too_many_reactions"));
+
+        var cli = await RedisCli.ForAsync(app, ct);
+        async Task<(int Bytes, int Count, int Named, long Reactors)> StoredAsync()
+        {
+            var entry = await cli.RunAsync(ct, "ZRANGEBYSCORE", $"letschat:{{{room}}}:log", $"{seq}", $"{seq}");
+            var reaction = JsonDocument.Parse(entry[(entry.IndexOf(' ') + 1)..]).RootElement.GetProperty("reactions")[0];
+            return (System.Text.Encoding.UTF8.GetByteCount(entry), reaction.GetProperty("count").GetInt32(), reaction.GetProperty("users").GetArrayLength(),
+                long.Parse(await cli.RunAsync(ct, "ZCARD", $"letschat:{{{room}}}:reactors"), System.Globalization.CultureInfo.InvariantCulture));
+        }
+        var full = await StoredAsync();
+        output.WriteLine($"the message as stored: {full.Bytes} bytes, count {full.Count}, {full.Named} named, {full.Reactors} in the reactors set");
+        Assert.Equal((Limit, Named, (long)Limit), (full.Count, full.Named, full.Reactors));
+        Assert.True(full.Bytes < 2048, $"a message with {Limit} reactions is stored in {full.Bytes} bytes");
+
+        // The room knows Carol reacted though the message does not name her: again is no change,
+        // and she takes it off from another socket; then there is room for one more.
+        Assert.Equal("no_change", await ReplyCodeAsync(carolSocket, React("c1", seq, "👍", true), "c1", ct));
+        await using (var again = await V1Client.ConnectAsync(app, room, ct, carol))
+        {
+            Assert.Equal("acked", await ReplyCodeAsync(again, React("c2", seq, "👍", false), "c2", ct));
+        }
+        var after = await StoredAsync();
+        Assert.Equal((Limit - 1, Named, (long)Limit - 1), (after.Count, after.Named, after.Reactors));
+        Assert.Equal("acked", await StrangerAsync(-100, ct));
+
+        // The reader was sent every change and is still in the room.
+        var changes = (Named - 1) + 1 + (Limit - Named - 1) + 1 + 1;
+        await Eventually.TrueAsync(() => Volatile.Read(ref updates) >= changes, ct, () => $"the watcher to see {changes} updates ({updates} so far)");
+        await stopWatching.CancelAsync();
+        Assert.Equal("open", await watching);
+
+        // Deleting the message takes its reactions out of the set.
+        await using (var author = await V1Client.ConnectAsync(app, room, ct, ana))
+        {
+            await author.SendAndAckAsync(Delete("d0", seq), "d0", ct);
+        }
+        Assert.Equal("0", await cli.RunAsync(ct, "ZCARD", $"letschat:{{{room}}}:reactors"));
     }
 
     [Fact]

@@ -92,6 +92,41 @@ public sealed class ConversationBrowserTests(ServerRedisApp app, BrowserFixture 
     }
 
     [Fact]
+    public async Task APopularReactionCountsWhomItDoesNotNameAndItsChipTakesAnUnnamedOneOff()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var ct = cts.Token;
+        var room = NewRoom("crowd");
+        var ben = await JoinAsync("Ben", room);
+        long seq;
+        await using (var cara = await V1Client.ConnectAsync(app, room, ct))
+        {
+            seq = await cara.SendAndAckAsync("vote here", "m0", ct);
+        }
+        // Ten others fill the names a reaction keeps (MessageChanges.ShownReactors).
+        for (var i = 0; i < 10; i++)
+        {
+            await using var other = await V1Client.ConnectAsync(app, room, ct);
+            await other.SendAndAckAsync(new { type = "react", id = $"r{i}", seq, emoji = "👍", on = true }, $"r{i}", ct);
+        }
+        var chip = ben.Locator("#chat-log .reaction");
+        await Expect(chip).ToHaveTextAsync(["👍 10"]);
+
+        // Ben's is counted, not named: his own ack tells his page it is his.
+        await chip.ClickAsync();
+        await Expect(chip).ToHaveTextAsync(["👍 11"]);
+        await Expect(chip).ToHaveAttributeAsync("aria-pressed", "true");
+        await Expect(chip).ToHaveAttributeAsync("aria-label", new System.Text.RegularExpressions.Regex("^👍 11: .+ and 1 more$"));
+
+        // After a reload the page cannot tell; a press still takes his off (the server says it is there).
+        await ben.ReloadAsync();
+        await Expect(chip).ToHaveAttributeAsync("aria-pressed", "false");
+        await chip.ClickAsync();
+        await Expect(chip).ToHaveTextAsync(["👍 10"]);
+        await Expect(ben.Locator("#room-error")).ToBeHiddenAsync();
+    }
+
+    [Fact]
     public async Task HttpLinksAreClickableAndOtherSchemesStayText()
     {
         var room = NewRoom("talk");

@@ -16,6 +16,14 @@ public class MessageChangesTests
     private static MessageBody Message(ChatUser author, string text = "hello") =>
         new("c1", author, text, 1_764_500_000_000, "00-trace") { ReplyTo = 3 };
 
+    /// <summary>Reactions a message may carry in all, as LetsChat:Rooms:MaxReactionsPerMessage.</summary>
+    private const int Limit = 30;
+
+    private static Change React(MessageBody m, ChatUser user, string emoji, bool on, bool counted = false) =>
+        MessageChanges.React(m, user, emoji, on, Limit, counted);
+
+    private static ChatUser Person(int i) => new($"u_{i:D4}", $"P{i}");
+
     [Fact]
     public void TheAuthorEditsTheTextAndTheMessageIsMarkedEdited()
     {
@@ -37,7 +45,7 @@ public class MessageChangesTests
     [Fact]
     public void ADeleteLeavesATombstoneWithoutTheTextReactionsOrReply()
     {
-        var reacted = MessageChanges.React(Message(Ana, "secret"), Bo, "👍", on: true).Message!;
+        var reacted = React(Message(Ana, "secret"), Bo, "👍", on: true).Message!;
 
         var tombstone = MessageChanges.Delete(reacted, Ana).Message!;
 
@@ -53,7 +61,7 @@ public class MessageChangesTests
         var tombstone = MessageChanges.Delete(Message(Ana), Ana).Message!;
 
         Assert.Equal("not_found", MessageChanges.Edit(tombstone, Ana, "back", 0).Code);
-        Assert.Equal("not_found", MessageChanges.React(tombstone, Bo, "👍", true).Code);
+        Assert.Equal("not_found", React(tombstone, Bo, "👍", true).Code);
         var again = MessageChanges.Delete(tombstone, Ana);
         Assert.True(again.Unchanged, "a second delete stores nothing (a retry is acked by the log's dedupe)");
         Assert.Equal(tombstone, again.Message);
@@ -64,12 +72,12 @@ public class MessageChangesTests
     public void AChangeThatChangesNothingIsMarkedUnchangedAndKeepsTheVersion()
     {
         var m = MessageChanges.Edit(Message(Ana), Ana, "hello again", 1).Message!;
-        var reacted = MessageChanges.React(m, Bo, "👍", on: true).Message!;
+        var reacted = React(m, Bo, "👍", on: true).Message!;
 
         Assert.True(MessageChanges.Edit(m, Ana, "hello again", 2) is { Unchanged: true, Message.Version: 1 });
-        Assert.True(MessageChanges.React(reacted, Bo, "👍", on: true) is { Unchanged: true, Message.Version: 2 });
-        Assert.True(MessageChanges.React(reacted, Ana, "👍", on: false).Unchanged, "taking off a reaction one never made changes nothing");
-        Assert.False(MessageChanges.React(reacted, Bo, "👍", on: false).Unchanged);
+        Assert.True(React(reacted, Bo, "👍", on: true) is { Unchanged: true, Message.Version: 2 });
+        Assert.True(React(reacted, Ana, "👍", on: false).Unchanged, "taking off a reaction one never made changes nothing");
+        Assert.False(React(reacted, Bo, "👍", on: false).Unchanged);
         Assert.False(MessageChanges.Edit(m, Ana, "hello, again", 2).Unchanged);
     }
 
@@ -77,17 +85,17 @@ public class MessageChangesTests
     public void ReactionsAreSetPerUserInTheOrderTheyCameAndEmptyOnesDisappear()
     {
         var m = Message(Ana);
-        m = MessageChanges.React(m, Bo, "👍", on: true).Message!;
-        m = MessageChanges.React(m, Ana, "🎉", on: true).Message!;
-        m = MessageChanges.React(m, Ana, "👍", on: true).Message!;
-        m = MessageChanges.React(m, Ana, "👍", on: true).Message!; // again: still once
+        m = React(m, Bo, "👍", on: true).Message!;
+        m = React(m, Ana, "🎉", on: true).Message!;
+        m = React(m, Ana, "👍", on: true).Message!;
+        m = React(m, Ana, "👍", on: true).Message!; // again: still once
 
         Assert.Equal(["👍", "🎉"], m.Reactions!.Select(r => r.Emoji));
         Assert.Equal(["u_bo", "u_ana"], m.Reactions![0].Users.Select(u => u.Id));
 
-        m = MessageChanges.React(m, Bo, "👍", on: false).Message!;
-        m = MessageChanges.React(m, Ana, "🎉", on: false).Message!;
-        m = MessageChanges.React(m, Bo, "🎉", on: false).Message!; // taking off what is not there changes nothing
+        m = React(m, Bo, "👍", on: false).Message!;
+        m = React(m, Ana, "🎉", on: false).Message!;
+        m = React(m, Bo, "🎉", on: false).Message!; // taking off what is not there changes nothing
 
         var only = Assert.Single(m.Reactions!);
         Assert.Equal(("👍", "u_ana"), (only.Emoji, Assert.Single(only.Users).Id));
@@ -97,14 +105,84 @@ public class MessageChangesTests
     public void AMessageCarriesABoundedNumberOfDistinctReactions()
     {
         var m = Message(Ana);
-        var emoji = Enumerable.Range(0, MessageChanges.MaxReactions + 1).Select(i => char.ConvertFromUtf32(0x1F600 + i)).ToList();
-        foreach (var e in emoji.Take(MessageChanges.MaxReactions))
+        var emoji = Enumerable.Range(0, MessageChanges.MaxEmoji + 1).Select(i => char.ConvertFromUtf32(0x1F600 + i)).ToList();
+        foreach (var e in emoji.Take(MessageChanges.MaxEmoji))
         {
-            m = MessageChanges.React(m, Bo, e, true).Message!;
+            m = React(m, Bo, e, true).Message!;
         }
 
-        Assert.Equal("too_many_reactions", MessageChanges.React(m, Bo, emoji[^1], true).Code);
-        Assert.NotNull(MessageChanges.React(m, Ana, emoji[0], true).Message); // joining an existing one is fine
+        Assert.Equal("too_many_reactions", React(m, Bo, emoji[^1], true).Code);
+        Assert.NotNull(React(m, Ana, emoji[0], true).Message); // joining an existing one is fine
+    }
+
+    [Fact]
+    public void AReactionNamesItsFirstReactorsAndCountsTheRest()
+    {
+        var m = Message(Ana);
+        for (var i = 0; i < 25; i++)
+        {
+            var change = React(m, Person(i), "👍", true);
+            Assert.Equal(ReactorChange.Add, change.Reactors);
+            m = change.Message!;
+        }
+
+        var r = Assert.Single(m.Reactions!);
+        Assert.Equal((25, MessageChanges.ShownReactors), (r.Total, r.Users.Count));
+        Assert.Equal(Enumerable.Range(0, MessageChanges.ShownReactors).Select(i => Person(i).Id), r.Users.Select(u => u.Id));
+        // Past the named, the message cannot say who reacted: the reactors set does.
+        Assert.True(MessageChanges.NeedsReactorLookup(m, Person(20), "👍"));
+        Assert.False(MessageChanges.NeedsReactorLookup(m, Person(3), "👍"), "a named reactor is known from the message");
+        Assert.False(MessageChanges.NeedsReactorLookup(m, Person(3), "🎉"), "an emoji nobody put there needs no lookup");
+
+        Assert.True(React(m, Person(20), "👍", on: true, counted: true).Unchanged, "a counted reactor reacting again changes nothing");
+        Assert.True(React(m, Person(99), "👍", on: false, counted: false).Unchanged, "taking off what one never put there changes nothing");
+        var off = React(m, Person(20), "👍", on: false, counted: true);
+        Assert.Equal((ReactorChange.Remove, 24, MessageChanges.ShownReactors), (off.Reactors, off.Message!.Reactions![0].Total, off.Message.Reactions[0].Users.Count));
+        // A named one taking theirs off leaves a gap the next to react fills.
+        m = React(off.Message, Person(0), "👍", on: false).Message!;
+        Assert.Equal((23, MessageChanges.ShownReactors - 1), (m.Reactions![0].Total, m.Reactions[0].Users.Count));
+        m = React(m, Bo, "👍", on: true).Message!;
+        Assert.Equal((24, "u_bo"), (m.Reactions![0].Total, m.Reactions[0].Users[^1].Id));
+    }
+
+    [Fact]
+    public void AMessageCarriesABoundedNumberOfReactionsInAll()
+    {
+        var m = Message(Ana);
+        for (var i = 0; i < Limit; i++)
+        {
+            m = React(m, Person(i), i % 2 == 0 ? "👍" : "🎉", true).Message!;
+        }
+
+        var refused = React(m, Bo, "👍", true);
+        Assert.Equal(("too_many_reactions", null), (refused.Code, refused.Message));
+        Assert.Equal("too_many_reactions", React(m, Bo, "😮", true).Code);
+        // Taking one off is always possible, and makes room again.
+        m = React(m, Person(0), "👍", false).Message!;
+        Assert.NotNull(React(m, Bo, "👍", true).Message);
+    }
+
+    [Fact]
+    public void AMessageStoredBeforeCountsWereKeptCountsItsNamedReactors()
+    {
+        // {"emoji":"👍","users":[…]} with no count: what earlier versions stored.
+        var old = JsonSerializer.Deserialize("{\"emoji\":\"👍\",\"users\":[{\"id\":\"u_bo\",\"name\":\"Bo\"}]}", ProtocolJson.Context.Reaction)!;
+        var m = Message(Ana) with { Reactions = [old] };
+
+        Assert.Equal(1, old.Total);
+        Assert.False(MessageChanges.NeedsReactorLookup(m, Ana, "👍"));
+        Assert.Equal(2, React(m, Ana, "👍", true).Message!.Reactions![0].Count);
+        Assert.Null(React(m, Bo, "👍", false).Message!.Reactions);
+    }
+
+    [Fact]
+    public void ADeleteTakesEveryReactionOfTheMessageOutOfTheReactorsSet()
+    {
+        var reacted = React(Message(Ana), Bo, "👍", true).Message!;
+
+        Assert.Equal(ReactorChange.Clear, MessageChanges.Delete(reacted, Ana).Reactors);
+        Assert.Equal(ReactorChange.None, MessageChanges.Delete(Message(Ana), Ana).Reactors);
+        Assert.Equal(ReactorChange.None, MessageChanges.Edit(reacted, Ana, "new", 0).Reactors);
     }
 
     [Theory]
@@ -146,7 +224,7 @@ public class MessageChangesTests
     [Fact]
     public void AnUpdateEntryFromHistoryReadsLikeTheRecord()
     {
-        var body = RoomRecords.Update(new UpdateBody("c9", Bo, "react", 5, 0, MessageChanges.React(Message(Ana), Bo, "👍", true).Message!));
+        var body = RoomRecords.Update(new UpdateBody("c9", Bo, "react", 5, 0, React(Message(Ana), Bo, "👍", true).Message!));
 
         var e = RoomRecords.ReadUpdateEntry("lobby", "e1", Encoding.UTF8.GetBytes($"42 5 {body}"))!;
 
@@ -157,7 +235,7 @@ public class MessageChangesTests
     [Fact]
     public void AMessageEntryReadsBackWhole()
     {
-        var m = MessageChanges.React(Message(Ana), Bo, "👍", true).Message!;
+        var m = React(Message(Ana), Bo, "👍", true).Message!;
 
         var back = RoomRecords.ReadBody(RoomRecords.Entry(7, m))!;
 

@@ -16,6 +16,7 @@
 -- KEYS[4] letschat:{room}:ids      sorted set: score = seq, member = "<user id> <client id>" (dedupe)
 -- KEYS[5] letschat:{room}:updates  sorted set: score = seq, member = update entry "<seq> <target> <body>"
 -- KEYS[6] letschat:{room}:latest   hash: target seq -> the seq of its one update in KEYS[5]
+-- KEYS[7] letschat:{room}:reactors sorted set: score = target seq, member = "<target> <user id> <emoji>"
 -- ARGV[1] pub/sub channel
 -- ARGV[2] a fresh random epoch, used only if the room has none (new room, or Redis lost it)
 -- ARGV[3] dedupe key "<user id> <client id>", or "" for none (seed clients)
@@ -28,12 +29,17 @@
 -- ARGV[11] an update: the target's new entry
 -- ARGV[12] an update: "1" when it changes nothing (an edit to the same text, a second delete):
 --          only a retry of a stored change is acked (duplicate); anything else is refused
+-- ARGV[13] an update: what it does to the reactors set: "+ <member>" (a reaction on), "- <member>"
+--          (off), "*" (a delete: every reaction to the target goes), or "" (nothing)
 -- The entries and the published records "m <epoch> <entry>", "u <epoch> <update entry>" are
 -- defined in Broker/RoomRecords.cs.
 --
 -- A message keeps at most one update: its latest, which holds the whole message as it is now
 -- (applying it is enough to catch up). So a room's updates are bounded by its kept messages, a
 -- replaced text leaves no copy behind, and a delete reads only its own target's entry.
+-- A reaction's entry names its first reactors and counts the rest; the reactors set knows them all
+-- (who may take one off), and loses a message's members with it. It is written after the entry, so
+-- a crash between the two (Garnet) can leave one reaction counted but unknown to the set.
 --
 -- Returns {epoch, seq, duplicate (0|1), refusal}: refusal is "" (stored or duplicate), "not_found"
 -- (the target or the message replied to is not in the log), "conflict" (the target changed since
@@ -58,7 +64,7 @@ if not epoch then
       return {'', 0, 0, 'not_found'}
     end
     -- A new incarnation: whatever is left of an old one must not mix with it.
-    redis.call('DEL', KEYS[1], KEYS[4], KEYS[5], KEYS[6])
+    redis.call('DEL', KEYS[1], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
     redis.call('SET', KEYS[3], epoch)
   end
 end
@@ -132,6 +138,13 @@ if update then
   for _, old in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], target, target)) do
     if old ~= ARGV[11] then redis.call('ZREM', KEYS[2], old) end
   end
+  local reactor = ARGV[13] or ''
+  if reactor == '*' then
+    redis.call('ZREMRANGEBYSCORE', KEYS[7], target, target)
+  elseif reactor ~= '' then
+    local op, member = string.sub(reactor, 1, 1), string.sub(reactor, 3)
+    if op == '+' then redis.call('ZADD', KEYS[7], target, member) else redis.call('ZREM', KEYS[7], member) end
+  end
   record = 'u ' .. epoch .. ' ' .. entry
 else
   local entry = seq .. ' ' .. ARGV[4]
@@ -150,14 +163,15 @@ else
         if latest then
           redis.call('ZREMRANGEBYSCORE', KEYS[5], latest, latest)
           redis.call('HDEL', KEYS[6], gone[i])
+          redis.call('ZREMRANGEBYSCORE', KEYS[7], gone[i], gone[i])
         end
       end
     end
   end
   record = 'm ' .. epoch .. ' ' .. entry
 end
--- With no update there is no updates key or index whose TTL to renew.
-for i = 1, indexed and 6 or 4 do
+-- With no update there is no updates key, index or reactors set whose TTL to renew.
+for i = 1, indexed and 7 or 4 do
   redis.call('EXPIRE', KEYS[i], ARGV[6])
 end
 

@@ -1,7 +1,8 @@
 -- Reads a room's log, with the epoch and bounds the reader needs to tell whether it missed anything.
 --
 -- KEYS[1] letschat:{room}:seq, KEYS[2] letschat:{room}:log, KEYS[3] letschat:{room}:epoch,
--- KEYS[4] letschat:{room}:ids, KEYS[5] letschat:{room}:updates, KEYS[6] letschat:{room}:latest
+-- KEYS[4] letschat:{room}:ids, KEYS[5] letschat:{room}:updates, KEYS[6] letschat:{room}:latest,
+-- KEYS[7] letschat:{room}:reactors
 -- ARGV[1] mode: "latest" (the last ARGV[3] messages), "before" (the last ARGV[3] messages with
 --               seq < ARGV[2]): pages of messages, each as it is now (updates folded in);
 --               "after" (every event with seq > ARGV[2], messages and updates in seq order, at
@@ -40,7 +41,7 @@ if not epoch then
     return {'', 0, 1, 0}
   else
     epoch = ARGV[4]
-    redis.call('DEL', KEYS[1], KEYS[2], KEYS[4], KEYS[5], KEYS[6])
+    redis.call('DEL', KEYS[1], KEYS[2], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
     -- A room with no message yet: its epoch lives as long as its presence renews it (presence.lua),
     -- so a join to a fresh name costs no key for long; the first message gives it the retention.
     redis.call('SET', KEYS[3], epoch, 'EX', ARGV[10] or ARGV[5])

@@ -52,6 +52,13 @@ function start(room) {
   let unread = 0;
   let firstUnread = null;
 
+  // A react frame, remembered until its answer (RoomStore.acked, and no_change below). toggle: a
+  // press on a reaction's chip, which means "take mine off" when the message counts me unnamed.
+  const react = (seq, emoji, on, toggle = false) => {
+    const id = newClientId();
+    if (socket.send(reactFrame(id, seq, emoji, on))) store.reactAsks.set(id, { seq, emoji, on, toggle });
+  };
+
   const resendPending = () => {
     for (const pending of store.pending.values()) {
       if (!pending.failed) socket.send(sendFrame(pending.id, pending.text, pending.replyTo));
@@ -128,14 +135,23 @@ function start(room) {
       if (message) view.replaceMessage(store, message);
     },
     ack(frame) {
+      const ask = store.reactAsks.get(frame.id);
       if (store.acked(frame.id)) view.renderPending(store);
+      // The update may have come first, drawn before the page knew the reaction was mine.
+      const reacted = ask && store.find(ask.seq);
+      if (reacted) view.replaceMessage(store, reacted);
     },
     error(frame) {
       const pending = frame.id && store.pending.get(frame.id);
+      const ask = frame.id && store.reactAsks.get(frame.id);
+      if (ask) store.reactAsks.delete(frame.id);
       if (pending && frame.code === 'unavailable') {
         setTimeout(() => socket.send(sendFrame(pending.id, pending.text, pending.replyTo)), RETRY_UNAVAILABLE_MS);
       } else if (frame.code === 'no_change') {
-        // Another tab (or a double click) got there first: the message is already as asked.
+        // Another tab (or a double click) got there first: the message is already as asked. A
+        // reaction put on that was already there is mine though the message does not name me
+        // (it names the first few only): the press meant to take it off.
+        if (ask?.on && ask.toggle) react(ask.seq, ask.emoji, false);
       } else if (pending) {
         pending.failed = true;
         view.renderPending(store);
@@ -179,11 +195,11 @@ function start(room) {
   });
   view.bindActions({
     palette: REACTIONS,
-    react: (message, emoji, on) => socket.send(reactFrame(newClientId(), message.seq, emoji, on)),
+    react: (message, emoji, on, toggle) => react(message.seq, emoji, on, toggle),
     reactOther: (message) => {
       const emoji = window.prompt('React with which emoji?')?.trim();
       if (!emoji) return;
-      if (isOneEmoji(emoji)) socket.send(reactFrame(newClientId(), message.seq, emoji, true));
+      if (isOneEmoji(emoji)) react(message.seq, emoji, true);
       else view.showError('A reaction is one emoji.');
     },
     reply: (message) => view.composeReply(message),

@@ -10,6 +10,10 @@ export class RoomStore {
   moreBefore = false;
   pending = new Map(); // client id -> { id, text, failed }
   members = new Map(); // user id -> user
+  // "seq emoji" of my reactions that their message counts but does not name (it names only the
+  // first to react): learned from my own acks, so the page can show them as mine.
+  myUnnamed = new Set();
+  reactAsks = new Map(); // client id of a react frame -> { seq, emoji, on }
   typing = new Map(); // user id -> { user, until }
   limits = { maxMessageChars: 4000, typingIntervalMs: 2000 };
 
@@ -92,7 +96,22 @@ export class RoomStore {
   }
 
   acked(id) {
+    const ask = this.reactAsks.get(id);
+    if (ask) {
+      this.reactAsks.delete(id);
+      this.myReaction(ask.seq, ask.emoji, ask.on);
+    }
     return this.pending.delete(id);
+  }
+
+  myReaction(seq, emoji, on) {
+    if (on) this.myUnnamed.add(`${seq} ${emoji}`);
+    else this.myUnnamed.delete(`${seq} ${emoji}`);
+  }
+
+  // Whether I put this emoji on the message: named in it, or counted (as my acks said).
+  reacted(message, { emoji, users }) {
+    return users.some((u) => this.me && u.id === this.me.id) || this.myUnnamed.has(`${message.seq} ${emoji}`);
   }
 
   isMine(message) {

@@ -132,11 +132,15 @@ function button(className, label, text, onClick, { named = true } = {}) {
 function reactionsRow(message, store) {
   const row = document.createElement('div');
   row.className = 'reactions';
-  for (const { emoji, users } of message.reactions ?? []) {
-    const mine = users.some((u) => store.me && u.id === store.me.id);
-    const names = users.map((u) => u.name).join(', ');
-    const b = button('reaction', `${emoji} ${users.length}: ${names}`, `${emoji} ${users.length}`,
-      () => actions?.react(message, emoji, !mine));
+  for (const reaction of message.reactions ?? []) {
+    const { emoji, users } = reaction;
+    const mine = store.reacted(message, reaction);
+    // A reaction names its first reactors and counts the rest (count is absent on old messages).
+    const count = Math.max(reaction.count ?? 0, users.length);
+    const others = count - users.length;
+    const names = users.map((u) => u.name).join(', ') + (others > 0 ? ` and ${others} more` : '');
+    const b = button('reaction', `${emoji} ${count}: ${names}`, `${emoji} ${count}`,
+      () => actions?.react(message, emoji, !mine, true));
     b.setAttribute('aria-pressed', String(mine));
     // A long press (phones, where there is no hover title) or a right click names who reacted.
     b.addEventListener('contextmenu', (event) => {

@@ -26,6 +26,12 @@ public sealed class RoomServiceOptions
     public int MaxReactionsPerMessage { get; set; } = 1000;
 
     /// <summary>
+    /// The most users a room announces joins and leaves for, and lists to a joiner. A larger room
+    /// (a crowd) sends its count each heartbeat instead: otherwise N joins cost N² frames.
+    /// </summary>
+    public int PresenceListed { get; set; } = 100;
+
+    /// <summary>
     /// Bytes one socket may have waiting behind a flush that has not finished (the kernel's buffers
     /// and the connection's are already full); a client that lets more pile up is closed with 1013.
     /// </summary>

@@ -31,7 +31,7 @@ def cpu(r):
 
 
 def run(r, sha, room, calls):
-    keys = [f"letschat:{{{room}}}:{k}" for k in ("seq", "log", "epoch", "ids", "updates", "latest")]
+    keys = [f"letschat:{{{room}}}:{k}" for k in ("seq", "log", "epoch", "ids", "updates", "latest", "reactors")]
     inflight = 0
     for i in range(calls):
         # ARGV as RedisRoomBroker passes them; a script that takes fewer ignores the rest (and KEYS[5]).

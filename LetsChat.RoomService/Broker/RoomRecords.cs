@@ -17,7 +17,7 @@ namespace LetsChat.RoomService.Broker;
 /// message record   "m &lt;epoch&gt; &lt;log entry&gt;"    channel (publish.lua, in the same step as the entry)
 /// update entry     "&lt;seq&gt; &lt;target&gt; &lt;update&gt;"  letschat:{room}:updates member (publish.lua): an edit, delete or reaction of message target
 /// update record    "u &lt;epoch&gt; &lt;update entry&gt;" channel (publish.lua, in the same step as the entry)
-/// presence record  "p join &lt;user&gt;", "p leave &lt;user&gt;"  channel (presence.lua)
+/// presence record  "p join &lt;user&gt;", "p leave &lt;user&gt;", "p count &lt;n&gt;" (a crowd's size)  channel (presence.lua)
 /// typing record    "t &lt;user&gt;"                    channel, not stored
 /// rewind record    "r &lt;epoch&gt; &lt;seq&gt;"             channel: the log went backwards; it goes on as this new epoch after seq (publish.lua, read.lua)
 /// body             {"id":"c1","user":{…},"text":"hi","ts":1764500000000,"traceparent":"00-…"}  (<see cref="MessageBody"/>; no id for seed sends;
@@ -80,6 +80,10 @@ public static class RoomRecords
                 return ReadEntry(room, Encoding.ASCII.GetString(messageEpoch.Span), entry);
             case (byte)'u' when Split(rest, out var updateEpoch, out var update):
                 return ReadUpdateEntry(room, Encoding.ASCII.GetString(updateEpoch.Span), update);
+            case (byte)'p' when Split(rest, out var change, out var count) && change.Span.SequenceEqual("count"u8):
+                return Utf8Parser.TryParse(count.Span, out long _, out var digits) && digits == count.Length
+                    ? new RoomEvent(RoomEventKind.Presence, room, null, 0, null, count, null) { Change = "count" }
+                    : null;
             case (byte)'p' when Split(rest, out var change, out var user):
                 return UserEvent(RoomEventKind.Presence, room, user) is { } e ? e with { Change = Encoding.ASCII.GetString(change.Span) } : null;
             case (byte)'t':

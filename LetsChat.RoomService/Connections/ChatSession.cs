@@ -61,7 +61,11 @@ public sealed partial class ChatSession(
         var resumed = resume is not null && resume.Epoch == epoch && resume.AfterSeq >= page.FirstSeq - 1 && resume.AfterSeq <= page.LastSeq && !page.More;
         var limits = new Limits(options.MaxMessageChars, options.MaxFrameBytes, options.HistoryPageMax, options.TypingIntervalMilliseconds);
         await Connection.SendAsync(V1Frames.Welcome(new WelcomeFrame(room, epoch, page.LastSeq, member.User, replica, resumed, limits)));
-        await Connection.SendAsync(V1Frames.Presence(members));
+        // A crowd's snapshot lists only some of its members: the joiner is always one of them.
+        var listed = members.Listed.Any(u => u.Id == member.User.Id)
+            ? members.Listed
+            : [member.User, .. members.Listed.Take(options.PresenceListed - 1)];
+        await Connection.SendAsync(V1Frames.Presence(listed, Math.Max(members.Count, listed.Count)));
 
         if (resumed)
         {

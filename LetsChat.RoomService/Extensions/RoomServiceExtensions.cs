@@ -50,7 +50,7 @@ public static class RoomServiceExtensions
             .Validate(o => o.MaxFrameBytes >= 256, "LetsChat:Rooms:MaxFrameBytes must be at least 256.")
             .Validate(o => o.MaxMessageChars >= 1, "LetsChat:Rooms:MaxMessageChars must be at least 1.")
             .Validate(o => o.MaxStoredMessageBytes >= 4 * o.MaxMessageChars + 1024, "LetsChat:Rooms:MaxStoredMessageBytes must hold a message of MaxMessageChars (at least 4 bytes a character, plus 1024).")
-            .Validate(o => o.MaxReactionsPerMessage >= 1, "LetsChat:Rooms:MaxReactionsPerMessage must be at least 1.")
+            .Validate(o => o.MaxReactionsPerMessage >= 1 && o.PresenceListed >= 1, "LetsChat:Rooms:MaxReactionsPerMessage and PresenceListed must be at least 1.")
             .Validate(o => o.SendBufferBytes >= o.MaxFrameBytes && o.CatchUpHoldLimit >= 1, "LetsChat:Rooms:SendBufferBytes must be at least MaxFrameBytes, CatchUpHoldLimit at least 1.")
             .Validate(o => o.HistoryLength >= 1 && o.JoinHistory >= 1 && o.HistoryPageMax >= 1, "LetsChat:Rooms history sizes must be at least 1.")
             .Validate(o => o.KeepAliveSeconds >= 1 && o.CloseTimeoutSeconds >= 1 && o.DrainTimeoutSeconds >= 1 && o.PresenceTtlSeconds >= 3, "LetsChat:Rooms timeouts are too short.")

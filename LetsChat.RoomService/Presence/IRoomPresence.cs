@@ -17,8 +17,8 @@ public interface IRoomPresence
     /// <summary>Refreshes this replica's entries in <paramref name="room"/> and drops expired ones.</summary>
     Task HeartbeatAsync(string room, IReadOnlyList<PresenceEntry> entries, CancellationToken cancellationToken);
 
-    /// <summary>The room's live users, each once.</summary>
-    Task<IReadOnlyList<ChatUser>> MembersAsync(string room, CancellationToken cancellationToken);
+    /// <summary>How many live users the room has, and at most PresenceListed of them, each once.</summary>
+    Task<RoomMembers> MembersAsync(string room, CancellationToken cancellationToken);
 
     /// <summary>
     /// Drops rooms no replica has reported members in for two TTLs from the directory (each
@@ -35,6 +35,9 @@ public sealed record PresenceEntry(ChatUser User, string ConnectionId)
 {
     public string Key => $"{User.Id} {ConnectionId}";
 }
+
+/// <summary>Some of a room's live users (<see cref="Listed"/>, all of them unless it is a crowd) and how many it has.</summary>
+public sealed record RoomMembers(IReadOnlyList<ChatUser> Listed, long Count);
 
 public sealed record RoomSummary(
     [property: System.Text.Json.Serialization.JsonPropertyName("room")] string Room,

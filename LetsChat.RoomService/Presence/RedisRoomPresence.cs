@@ -44,18 +44,18 @@ public sealed class RedisRoomPresence(IConnectionMultiplexer redis, RoomChannels
         }
     }
 
-    public async Task<IReadOnlyList<ChatUser>> MembersAsync(string room, CancellationToken cancellationToken)
+    public async Task<RoomMembers> MembersAsync(string room, CancellationToken cancellationToken)
     {
         var result = (RedisResult[])(await RunAsync(room, "members", [], cancellationToken))!;
         var members = new List<ChatUser>(result.Length);
-        foreach (var json in result)
+        foreach (var json in result.Skip(1))
         {
             if (!json.IsNull && JsonSerializer.Deserialize((string)json!, ProtocolJson.Context.ChatUser) is { } user)
             {
                 members.Add(user);
             }
         }
-        return members;
+        return new RoomMembers(members, (long)result[0]);
     }
 
     public async Task<IReadOnlyList<RoomSummary>> ActiveRoomsAsync(int limit, CancellationToken cancellationToken)
@@ -89,7 +89,7 @@ public sealed class RedisRoomPresence(IConnectionMultiplexer redis, RoomChannels
     {
         cancellationToken.ThrowIfCancellationRequested();
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        RedisValue[] values = [operation, now, now + _options.PresenceTtlSeconds * 1000L, RedisKeys.LiveChannel(room), .. args];
+        RedisValue[] values = [operation, now, now + _options.PresenceTtlSeconds * 1000L, RedisKeys.LiveChannel(room), _options.PresenceListed, .. args];
         return channels.OnCurrentLayoutAsync(() => redis.GetDatabase().ScriptEvaluateAsync(channels.PresenceScript, RedisKeys.Presence(room), values));
     }
 

@@ -135,7 +135,8 @@ public sealed record ErrorFrame(
 
 public sealed record PresenceFrame(
     [property: JsonPropertyName("event")] string Event,
-    [property: JsonPropertyName("members")] IReadOnlyList<ChatUser> Members)
+    [property: JsonPropertyName("members")] IReadOnlyList<ChatUser> Members,
+    [property: JsonPropertyName("count")] long Count)
 {
     [JsonPropertyName("type")]
     [JsonPropertyOrder(-1)]

@@ -60,9 +60,13 @@ public static class V1Frames
         return frame;
     }
 
-    /// <summary><c>{"type":"presence","event":"snapshot","members":[…]}</c>: who is in the room, sent on join.</summary>
-    public static byte[] Presence(IReadOnlyList<ChatUser> members) =>
-        JsonSerializer.SerializeToUtf8Bytes(new PresenceFrame("snapshot", members), ProtocolJson.Context.PresenceFrame);
+    /// <summary><c>{"type":"presence","event":"snapshot","members":[…],"count":n}</c>: who is in the room (at most PresenceListed of them), sent on join.</summary>
+    public static byte[] Presence(IReadOnlyList<ChatUser> listed, long count) =>
+        JsonSerializer.SerializeToUtf8Bytes(new PresenceFrame("snapshot", listed, count), ProtocolJson.Context.PresenceFrame);
+
+    /// <summary><c>{"type":"presence","event":"count","count":n}</c>: how many a crowd has (it announces no joins or leaves).</summary>
+    public static byte[] PresenceCount(ReadOnlySpan<byte> digits) =>
+        [.. """{"type":"presence","event":"count","count":"""u8, .. digits, (byte)'}'];
 
     /// <summary><c>{"type":"presence","event":"join"|"leave","user":…}</c></summary>
     public static byte[] PresenceChange(string change, ReadOnlySpan<byte> user) => UserFrame("presence", change, user);

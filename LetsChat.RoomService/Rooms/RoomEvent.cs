@@ -61,6 +61,7 @@ public sealed record RoomEvent(
     {
         RoomEventKind.Message => V1Frames.Message(Room, Epoch!, Seq, Body.Span),
         RoomEventKind.Update => V1Frames.Update(Room, Epoch!, Seq, Body.Span),
+        RoomEventKind.Presence when Change == "count" => V1Frames.PresenceCount(Body.Span),
         RoomEventKind.Presence => V1Frames.PresenceChange(Change ?? "join", Body.Span),
         RoomEventKind.Typing => V1Frames.Typing(Body.Span),
         RoomEventKind.Reset => Body.ToArray(),

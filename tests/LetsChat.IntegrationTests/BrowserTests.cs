@@ -101,6 +101,32 @@ public sealed class BrowserTests(ServerRedisApp app, BrowserFixture browser) : B
     }
 
     [Fact]
+    public async Task ACrowdListsItsFirstHundredAndCountsEveryone()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var room = NewRoom("crowd");
+        var others = new List<V1Client>();
+        try
+        {
+            for (var i = 0; i < 120; i++)
+            {
+                others.Add(await V1Client.ConnectAsync(app, room, cts.Token));
+            }
+            var ana = await JoinAsync("Ana", room);
+
+            // LetsChat:Rooms:PresenceListed (100) are listed, the rest counted.
+            await Expect(ana.Locator("#member-count")).ToHaveTextAsync("(121)");
+            await Expect(ana.Locator("#member-list li")).ToHaveCountAsync(101);
+            await Expect(ana.Locator("#member-list li").Last).ToHaveTextAsync("and 21 more");
+            await Expect(ana.Locator("#member-list li.me")).ToHaveTextAsync("Ana"); // the joiner is always listed
+        }
+        finally
+        {
+            foreach (var other in others) await other.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task ScrollingUpLoadsOlderMessages()
     {
         var room = NewRoom();

@@ -33,6 +33,44 @@ public sealed class PresenceTests(ServerRedisApp app)
     }
 
     [Fact]
+    public async Task ACrowdAnnouncesNoJoinsPastItsListedMembersAndSendsItsCountInstead()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        var room = $"crowd-{Guid.NewGuid():N}";
+        const int Listed = 100, Others = 149; // LetsChat:Rooms:PresenceListed, its default
+        await using var ana = await V1Client.ConnectAsync(app, room, ct, cookie: await Sessions.CreateAsync(app, "Ana", ct));
+        var others = new List<V1Client>();
+        try
+        {
+            for (var i = 0; i < Others; i++)
+            {
+                others.Add(await V1Client.ConnectAsync(app, room, ct));
+            }
+            // A joiner now: the first Listed users and the count of all (Ana, the others, itself).
+            await using var late = await V1Client.ConnectAsync(app, room, ct);
+            var snapshot = await late.ReceiveTypeAsync("presence", ct);
+            Assert.Equal(("snapshot", Listed, Others + 2L),
+                (snapshot.GetProperty("event").GetString(), snapshot.GetProperty("members").GetArrayLength(), snapshot.GetProperty("count").GetInt64()));
+
+            // Ana heard the joins up to Listed users (hers first), then, by the next heartbeat, the count.
+            var joins = 0;
+            JsonElement frame;
+            // (A heartbeat during the joins may have sent a smaller count first.)
+            while ((frame = await ana.ReceiveTypeAsync("presence", ct)).GetProperty("event").GetString() is var kind
+                && !(kind == "count" && frame.GetProperty("count").GetInt64() == Others + 2))
+            {
+                if (kind == "join") joins++;
+            }
+            Assert.Equal(Listed, joins); // her own join included
+        }
+        finally
+        {
+            foreach (var other in others) await other.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task TypingReachesOthersAtMostOncePerIntervalAndNeverTheTypist()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));

@@ -216,7 +216,7 @@ public sealed class ChatSessionTests : IDisposable
 
         public Task HeartbeatAsync(string room, IReadOnlyList<PresenceEntry> entries, CancellationToken cancellationToken) => Task.CompletedTask;
 
-        public Task<IReadOnlyList<ChatUser>> MembersAsync(string room, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<ChatUser>>([]);
+        public Task<RoomMembers> MembersAsync(string room, CancellationToken cancellationToken) => Task.FromResult(new RoomMembers([], 0));
 
         public Task<IReadOnlyList<RoomSummary>> ActiveRoomsAsync(int limit, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<RoomSummary>>([]);
 

@@ -13,6 +13,25 @@ namespace LetsChat.Tests;
 public class V1ProtocolTests
 {
     [Fact]
+    public void ACrowdsCountRecordBecomesAPresenceCountFrameAndAMalformedOneIsDropped()
+    {
+        var e = RoomRecords.Read("lobby", "p count 2000"u8.ToArray())!;
+
+        var frame = JsonDocument.Parse(e.V1).RootElement;
+        Assert.Equal(("presence", "count", 2000L), (frame.GetProperty("type").GetString(), frame.GetProperty("event").GetString(), frame.GetProperty("count").GetInt64()));
+        Assert.Null(RoomRecords.Read("lobby", "p count 20x"u8.ToArray()));
+        Assert.Null(RoomRecords.Read("lobby", "p count {\"id\":\"u_1\"}"u8.ToArray()));
+    }
+
+    [Fact]
+    public void TheJoinSnapshotListsSomeMembersAndCountsThemAll()
+    {
+        var frame = JsonDocument.Parse(V1Frames.Presence([new ChatUser("u_1", "Ana")], 150)).RootElement;
+
+        Assert.Equal(("snapshot", 1, 150L), (frame.GetProperty("event").GetString(), frame.GetProperty("members").GetArrayLength(), frame.GetProperty("count").GetInt64()));
+    }
+
+    [Fact]
     public void AMessageRecordBecomesTheV1MessageFrameWithItsEpochAndSeq()
     {
         var message = new OutgoingMessage(new ChatUser("u_1", "Ana \"A\""), "c-7", "hi <b>\n✓", DateTimeOffset.FromUnixTimeMilliseconds(1_764_500_000_000));

@@ -9,7 +9,8 @@ export class RoomStore {
   messages = []; // ascending seq, no duplicates, each as it is now (updates applied)
   moreBefore = false;
   pending = new Map(); // client id -> { id, text, failed }
-  members = new Map(); // user id -> user
+  members = new Map(); // user id -> user: all of them, or the first the server listed in a crowd
+  memberCount = 0; // how many are here: a crowd (over the server's PresenceListed) sends its count, not its joins
   // "seq emoji" of my reactions that their message counts but does not name (it names only the
   // first to react): learned from my own acks, so the page can show them as mine.
   myUnnamed = new Set();
@@ -121,12 +122,17 @@ export class RoomStore {
   presence(frame) {
     if (frame.event === 'snapshot') {
       this.members = new Map(frame.members.map((u) => [u.id, u]));
+      this.memberCount = frame.count ?? this.members.size;
     } else if (frame.event === 'join') {
+      if (!this.members.has(frame.user.id)) this.memberCount++;
       this.members.set(frame.user.id, frame.user);
     } else if (frame.event === 'leave') {
-      this.members.delete(frame.user.id);
+      if (this.members.delete(frame.user.id)) this.memberCount--;
       this.typing.delete(frame.user.id);
+    } else if (frame.event === 'count') {
+      this.memberCount = frame.count;
     }
+    this.memberCount = Math.max(this.memberCount, this.members.size);
   }
 
   startedTyping(user, now = Date.now()) {

@@ -336,7 +336,11 @@ export const view = {
       if (store.me && user.id === store.me.id) item.classList.add('me');
       return item;
     }));
-    $('member-count').textContent = `(${members.length})`;
+    const unlisted = store.memberCount - members.length;
+    if (unlisted > 0) {
+      $('member-list').append(Object.assign(document.createElement('li'), { className: 'muted', textContent: `and ${unlisted} more` }));
+    }
+    $('member-count').textContent = `(${store.memberCount})`;
   },
 
   renderTyping(names) {

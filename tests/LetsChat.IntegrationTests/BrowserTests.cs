@@ -101,6 +101,31 @@ public sealed class BrowserTests(ServerRedisApp app, BrowserFixture browser) : B
     }
 
     [Fact]
+    public async Task TwoPeopleOfOneNameAreToldApartByATagFromTheirIds()
+    {
+        var room = NewRoom("names");
+        var ana = await JoinAsync("Ana", room);
+        var sam = await JoinAsync("Sam", room);
+        await SendAsync(sam, "I am the first Sam");
+        await Expect(ana.Locator(Messages)).ToHaveCountAsync(1);
+        // One Sam: no tag anywhere.
+        await Expect(ana.Locator("#chat-log .user-tag")).ToHaveCountAsync(0);
+
+        var other = await JoinAsync("sam", room); // the same name in another case
+        await SendAsync(other, "so am I");
+        await Expect(ana.Locator(Messages)).ToHaveCountAsync(2);
+
+        // Both Sams are tagged, on their messages and in the member list, with different tags; Ana is not.
+        var tags = ana.Locator("#chat-log .sender .user-tag");
+        await Expect(tags).ToHaveCountAsync(2);
+        var texts = await tags.AllTextContentsAsync();
+        Assert.All(texts, t => Assert.Matches("^#[0-9a-z]{4}$", t));
+        Assert.NotEqual(texts[0], texts[1]);
+        await Expect(ana.Locator("#member-list .user-tag")).ToHaveCountAsync(2);
+        await Expect(ana.Locator("#member-list li", new() { HasText = "Ana" }).Locator(".user-tag")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
     public async Task ACrowdListsItsFirstHundredAndCountsEveryone()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));

@@ -45,7 +45,15 @@ function start(room) {
   const socket = new ChatSocket(room, {
     resumePoint: () => store.resumePoint(),
     onState: (state) => view.showConnection(state),
-    onFrame: (frame) => handlers[frame.type]?.(frame),
+    onFrame: (frame) => {
+      handlers[frame.type]?.(frame);
+      // Someone now shares a name with another: what is drawn gets their tags.
+      if (store.namesChanged) {
+        store.namesChanged = false;
+        view.renderMessages(store, { keepScroll: true });
+        view.renderMembers(store);
+      }
+    },
   });
 
   let jumpTarget = null; // a message a quote asked for, while older pages load

@@ -15,6 +15,10 @@ export class RoomStore {
   // first to react): learned from my own acks, so the page can show them as mine.
   myUnnamed = new Set();
   reactAsks = new Map(); // client id of a react frame -> { seq, emoji, on }
+  // Name (as compared) -> the user ids seen with it, in members and messages: two people of one
+  // name are told apart by a tag from their id. namesChanged: a name became shared since last looked.
+  #owners = new Map();
+  namesChanged = false;
   typing = new Map(); // user id -> { user, until }
   limits = { maxMessageChars: 4000, typingIntervalMs: 2000 };
 
@@ -31,8 +35,25 @@ export class RoomStore {
     return this.epoch ? { epoch: this.epoch, after: this.lastSeq } : null;
   }
 
+  // Remembers who goes by a name; the page tags names that more than one user goes by.
+  learn(user) {
+    const key = user.name.normalize('NFKC').toLowerCase();
+    const ids = this.#owners.get(key) ?? new Set();
+    if (!ids.has(user.id)) {
+      ids.add(user.id);
+      this.#owners.set(key, ids);
+      if (ids.size === 2) this.namesChanged = true;
+    }
+  }
+
+  // Whether someone else goes by this user's name (then the page shows the tag too).
+  sharesName(user) {
+    return (this.#owners.get(user.name.normalize('NFKC').toLowerCase())?.size ?? 0) > 1;
+  }
+
   welcome(frame) {
     this.me = frame.user;
+    this.learn(frame.user);
     this.limits = { ...this.limits, ...frame.limits };
     if (this.epoch !== frame.epoch) this.seen = frame.seq;
     this.epoch = frame.epoch;
@@ -45,13 +66,17 @@ export class RoomStore {
     this.messages = [...frame.messages];
     this.seen = Math.max(this.seen, this.messages.at(-1)?.seq ?? 0);
     this.moreBefore = frame.more;
-    for (const message of this.messages) this.#settle(message);
+    for (const message of this.messages) {
+      this.#settle(message);
+      this.learn(message.user);
+    }
   }
 
   // An older page: goes in front of what we have.
   prepend(frame) {
     const oldest = this.oldestSeq ?? Infinity;
     const older = frame.messages.filter((m) => m.seq < oldest);
+    for (const message of older) this.learn(message.user);
     this.messages = [...older, ...this.messages];
     this.moreBefore = frame.more;
     return older;
@@ -69,6 +94,7 @@ export class RoomStore {
     this.messages.push(message);
     this.typing.delete(message.user.id);
     this.#settle(message);
+    this.learn(message.user);
     return true;
   }
 
@@ -123,9 +149,11 @@ export class RoomStore {
     if (frame.event === 'snapshot') {
       this.members = new Map(frame.members.map((u) => [u.id, u]));
       this.memberCount = frame.count ?? this.members.size;
+      for (const user of frame.members) this.learn(user);
     } else if (frame.event === 'join') {
       if (!this.members.has(frame.user.id)) this.memberCount++;
       this.members.set(frame.user.id, frame.user);
+      this.learn(frame.user);
     } else if (frame.event === 'leave') {
       if (this.members.delete(frame.user.id)) this.memberCount--;
       this.typing.delete(frame.user.id);

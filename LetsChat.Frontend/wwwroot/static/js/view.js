@@ -129,6 +129,13 @@ function button(className, label, text, onClick, { named = true } = {}) {
   return b;
 }
 
+// A short stable tag from the user id, shown where two people go by one name (ids are random hex).
+function userTag(user) {
+  const tag = Object.assign(document.createElement('span'), { className: 'user-tag', textContent: `#${user.id.slice(-4)}` });
+  tag.title = `user ${user.id}`;
+  return tag;
+}
+
 function reactionsRow(message, store) {
   const row = document.createElement('div');
   row.className = 'reactions';
@@ -184,6 +191,7 @@ function messageItem(message, previous, mine, store) {
     const sender = document.createElement('span');
     sender.className = 'sender';
     sender.textContent = mine ? `${message.user.name} (you)` : message.user.name;
+    if (store?.sharesName(message.user)) sender.append(' ', userTag(message.user));
     const time = document.createElement('time');
     time.className = 'time';
     time.dateTime = new Date(message.ts).toISOString();
@@ -333,6 +341,7 @@ export const view = {
     $('member-list').replaceChildren(...members.map((user) => {
       const item = document.createElement('li');
       item.textContent = user.name;
+      if (store.sharesName(user)) item.append(' ', userTag(user));
       if (store.me && user.id === store.me.id) item.classList.add('me');
       return item;
     }));

@@ -20,7 +20,7 @@ public sealed class RoomServiceOptions
 
     /// <summary>
     /// Reactions one message may carry, one per user and emoji: a new one beyond this is refused
-    /// with <c>too_many_reactions</c>. Each is a member of the room's reactors set (about 100 bytes
+    /// with <c>too_many_reactions</c>. Each is a member of the room's reactors set (about 120 bytes
     /// in Redis), so with <see cref="HistoryLength"/> this bounds what reactions cost a room.
     /// </summary>
     public int MaxReactionsPerMessage { get; set; } = 1000;

@@ -106,8 +106,14 @@ public sealed class RoomServiceOptions
     /// <summary>A socket refused this many frames in a row for flooding is closed with 1008.</summary>
     public int FloodCloseAfter { get; set; } = 50;
 
-    /// <summary>Sockets one client IP may hold on one replica; more get 429.</summary>
+    /// <summary>
+    /// Sockets one client network (an IPv4 address, an IPv6 /64) may hold across all replicas; more get 429.
+    /// (The name is older than the /64.)
+    /// </summary>
     public int MaxConnectionsPerIp { get; set; } = 2000;
+
+    /// <summary>Sockets one signed-in user may hold across all replicas (tabs, devices); more get 429.</summary>
+    public int MaxConnectionsPerUser { get; set; } = 50;
 
     /// <summary>Origins, besides the site's own, whose pages may open chat sockets (e.g. "https://chat.example.com").</summary>
     public string[] AllowedOrigins { get; set; } = [];

@@ -19,6 +19,8 @@ namespace LetsChat.RoomService.Broker;
 /// letschat:{room}:users     hash: user id -> live connections
 /// letschat:{room}:names     hash: user id -> user JSON
 /// letschat:user:{id}:sessions  string (INCR): a user's session version, bumped by signing out everywhere
+/// letschat:user:{id}:sockets   sorted set: score = lease expiry ms, member = "replica connection-id": the user's open sockets (ConnectionCap)
+/// letschat:net:<network>:sockets  the same for a client network (an IPv4 address, an IPv6 /64)
 /// letschat:rooms            sorted set: room -> last time a replica reported members (ms)
 /// letschat:dataprotection   list: the Data Protection key ring shared by all replicas
 /// rl:tb:{letschat:limit:<kind>:net:<network>} and :user:<id> (and :ts)  request budgets (RequestLimits; the library names them)
@@ -55,6 +57,12 @@ public static class RedisKeys
 
     /// <summary>A user's session version: cookies carrying another are refused (SessionCookie).</summary>
     public static RedisKey SessionVersion(string userId) => $"letschat:user:{{{userId}}}:sessions";
+
+    /// <summary>The sockets open now of one user (<see cref="Security.ConnectionCap"/>).</summary>
+    public static RedisKey UserSockets(string userId) => $"letschat:user:{{{userId}}}:sockets";
+
+    /// <summary>The sockets open now from one client network (<see cref="Security.ClientNetwork"/>).</summary>
+    public static RedisKey NetworkSockets(string network) => $"letschat:net:{network}:sockets";
 
     public const string DataProtectionKeys = "letschat:dataprotection";
 }

@@ -12,6 +12,9 @@ internal static class RedisScripts
 
     public static string Presence { get; } = Load("presence.lua");
 
+    /// <summary>A socket's place under a cap across replicas (one key, so it runs as is on a cluster).</summary>
+    public static string Sockets { get; } = Load("sockets.lua");
+
     /// <summary>
     /// publish.lua as a Redis Cluster runs it: SPUBLISH, so the record goes to the room's shard
     /// only. The channel hashes to the room's slot like its keys, so the script stays on one node.

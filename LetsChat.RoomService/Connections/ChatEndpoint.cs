@@ -7,7 +7,7 @@ using LetsChat.RoomService.Security;
 namespace LetsChat.RoomService.Connections;
 
 /// <summary>
-/// GET /ws/chat/{room}/: checks the upgrade (room name, Origin, per-address cap, session, protocol,
+/// GET /ws/chat/{room}/: checks the upgrade (room name, Origin, the socket caps of its network and user, session, protocol,
 /// resume point), joins the room, then hands the connection to <see cref="ChatSocket"/> below the
 /// HTTP layer. Everything refused is refused before the 101, as problem details.
 /// </summary>
@@ -52,19 +52,23 @@ public static class ChatEndpoint
             return SessionEndpoints.InvalidSession();
         }
         var user = sessionRead == SessionCookie.ReadResult.Valid ? sessionUser! : ChatUser.Anonymous(connectionId);
-        var slot = chat.Cap.TryTake(context.Connection.RemoteIpAddress);
+        var (slot, refused) = await chat.Cap.TryTakeAsync(context.Connection.RemoteIpAddress, user, connectionId);
         if (slot is null)
         {
-            chat.Telemetry.UpgradeRefused("connection_cap");
+            chat.Telemetry.UpgradeRefused(refused == ConnectionCap.Refusal.User ? "user_connection_cap" : "connection_cap");
             return Results.Problem(
                 title: "Too many connections",
-                detail: $"At most {settings.MaxConnectionsPerIp} chat sockets per address; close some and retry.",
-                statusCode: StatusCodes.Status429TooManyRequests);
+                detail: refused == ConnectionCap.Refusal.User
+                    ? $"At most {settings.MaxConnectionsPerUser} chat sockets per user; close some tabs and retry."
+                    : $"At most {settings.MaxConnectionsPerIp} chat sockets per network; close some and retry.",
+                statusCode: StatusCodes.Status429TooManyRequests,
+                extensions: new Dictionary<string, object?> { ["code"] = "connection_cap" });
         }
 
         var protocol = context.WebSockets.WebSocketRequestedProtocols.Contains(ChatProtocols.V1Name) ? ChatProtocolKind.V1 : ChatProtocolKind.Seed;
         var member = new Member(user, connectionId, protocol, new ChatConnection(settings, chat.Telemetry), settings.CatchUpHoldLimit);
-        var socket = new ChatSocket(chat, room, member, resume, slot, context.Request.Headers.SecWebSocketKey.ToString());
+        var flood = chat.Flood.For(connectionId, user, context.Connection.RemoteIpAddress);
+        var socket = new ChatSocket(chat, room, member, resume, slot, flood, context.Request.Headers.SecWebSocketKey.ToString());
         // Join (and so subscribe) before the 101: once a client sees it, it receives every message
         // published after that. Frames arriving before the socket runs wait in its writer.
         bool joined;

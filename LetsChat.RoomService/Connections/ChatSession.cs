@@ -88,9 +88,9 @@ public sealed partial class ChatSession(
     /// <summary>One complete text frame from the client: the root span of what it causes.</summary>
     public async Task OnFrameAsync(ReadOnlyMemory<byte> frame)
     {
-        if (Flood is { } flood && !flood.Allow())
+        if (Flood is { } flood && await flood.CheckAsync() is var verdict && verdict != Security.FloodGuard.Verdict.Allowed)
         {
-            await RefuseFloodAsync(flood);
+            await RefuseFloodAsync(flood, verdict);
             return;
         }
         Activity.Current = null; // a new trace, not a child of the socket's request
@@ -108,17 +108,26 @@ public sealed partial class ChatSession(
 
     // Over the rate limit: the frame is dropped. A v1 client hears so once per burst (answering every
     // refused frame would let a flooder make us send as much as it does); one that keeps on is closed.
-    private async Task RefuseFloodAsync(Security.FloodGuard.Meter flood)
+    private async Task RefuseFloodAsync(Security.FloodGuard.Meter flood, Security.FloodGuard.Verdict verdict)
     {
-        telemetry.FrameRejected("rate_limited");
+        telemetry.FrameRejected(verdict switch
+        {
+            Security.FloodGuard.Verdict.User => "user_rate_limited",
+            Security.FloodGuard.Verdict.Network => "network_rate_limited",
+            _ => "rate_limited",
+        });
         if (flood.Exceeded)
         {
             Connection.Reject(WebSocketCloseStatus.PolicyViolation, "flood", "Too many frames: slow down.");
         }
         else if (flood.RefusedInARow == 1 && member.Protocol == ChatProtocolKind.V1)
         {
-            await Connection.SendAsync(V1Frames.Error("rate_limited",
-                $"Too many frames: at most {options.FramesPerSecond} per second (bursts of {options.FrameBurst}). This frame was dropped."));
+            await Connection.SendAsync(V1Frames.Error("rate_limited", verdict switch
+            {
+                Security.FloodGuard.Verdict.User => "Too many frames from your sockets together: slow down. This frame was dropped.",
+                Security.FloodGuard.Verdict.Network => "Too many frames from your network: slow down. This frame was dropped.",
+                _ => $"Too many frames: at most {options.FramesPerSecond} per second (bursts of {options.FrameBurst}). This frame was dropped.",
+            }));
         }
     }
 

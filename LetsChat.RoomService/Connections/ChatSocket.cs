@@ -26,7 +26,8 @@ public sealed partial class ChatSocket
     private Room? _joined;
 
     /// <param name="secWebSocketKey">The upgrade's Sec-WebSocket-Key, answered in the 101.</param>
-    public ChatSocket(ChatServices chat, string room, Member member, ResumePoint? resume, IDisposable slot, string secWebSocketKey)
+    /// <param name="flood">The frame limits of this socket, its user and its network.</param>
+    public ChatSocket(ChatServices chat, string room, Member member, ResumePoint? resume, IDisposable slot, Security.FloodGuard.Meter flood, string secWebSocketKey)
     {
         _chat = chat;
         _room = room;
@@ -39,7 +40,7 @@ public sealed partial class ChatSocket
         // Made during the upgrade request: its span is the one every receive span links to.
         _session = new ChatSession(room, member, chat.Replica.Id, chat.Broker, chat.History, chat.Presence, chat.Options, chat.Telemetry, chat.Clock, chat.Logger)
         {
-            Flood = chat.Flood.For(member.Presence.ConnectionId),
+            Flood = flood,
             LogScope = _scope,
             Seen = () => _joined?.Feed ?? default,
         };

@@ -56,7 +56,7 @@ public static class RoomServiceExtensions
             .Validate(o => o.KeepAliveSeconds >= 1 && o.CloseTimeoutSeconds >= 1 && o.DrainTimeoutSeconds >= 1 && o.PresenceTtlSeconds >= 3, "LetsChat:Rooms timeouts are too short.")
             .Validate(o => o.HistoryFrameBytes >= o.MaxStoredMessageBytes, "LetsChat:Rooms:HistoryFrameBytes must hold a message of MaxStoredMessageBytes.")
             .Validate(o => o.RetentionDays >= 1 && o.TypingIntervalMilliseconds >= 0, "LetsChat:Rooms retention or typing interval is out of range.")
-            .Validate(o => o.FramesPerSecond >= 1 && o.FrameBurst >= 1 && o.FloodCloseAfter >= 1 && o.MaxConnectionsPerIp >= 1, "LetsChat:Rooms rate limits must be at least 1.")
+            .Validate(o => o.FramesPerSecond >= 1 && o.FrameBurst >= 1 && o.FloodCloseAfter >= 1 && o.MaxConnectionsPerIp >= 1 && o.MaxConnectionsPerUser >= 1, "LetsChat:Rooms rate limits must be at least 1.")
             .ValidateOnStart();
 
         // One key ring for every replica, kept in Redis: a session cookie made by any replica is read by all.
@@ -65,9 +65,15 @@ public static class RoomServiceExtensions
             .Configure<IConnectionMultiplexer>((o, redis) =>
                 o.XmlRepository = new RedisXmlRepository(() => redis.GetDatabase(), RedisKeys.DataProtectionKeys));
 
-        builder.Services.AddSingleton(sp => new ConnectionCap(sp.GetRequiredService<IOptions<RoomServiceOptions>>().Value.MaxConnectionsPerIp));
+        builder.Services.AddSingleton<ConnectionCap>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ConnectionCap>());
         builder.Services.AddRequestLimits();
-        builder.Services.AddSingleton(sp => new FloodGuard(sp.GetRequiredService<IOptions<RoomServiceOptions>>().Value));
+        builder.Services.AddSingleton(sp =>
+        {
+            var limits = sp.GetRequiredService<IOptions<RequestLimitOptions>>().Value;
+            return new FloodGuard(sp.GetRequiredService<IOptions<RoomServiceOptions>>().Value,
+                RequestLimits.FrameBuckets(limits, sp.GetRequiredService<IConnectionMultiplexer>()), limits.ParseExemptNetworks());
+        });
 
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<RedisUnavailableHandler>();

@@ -1,48 +1,148 @@
 using System.Collections.Concurrent;
 using System.Net;
+using LetsChat.RoomService.Broker;
+using LetsChat.RoomService.Identity;
+using LetsChat.RoomService.Telemetry;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace LetsChat.RoomService.Security;
 
 /// <summary>
-/// At most N sockets per client network on this replica: an IPv4 address, or an IPv6 /64
-/// (<see cref="ClientNetwork"/>). The client's address is the one the gateway put in
-/// X-Forwarded-For (believed only from loopback and LetsChat:TrustedProxies; see TrustedProxies in ServiceDefaults).
+/// At most <c>MaxConnectionsPerIp</c> sockets per client network (an IPv4 address, or an IPv6 /64:
+/// <see cref="ClientNetwork"/>) and <c>MaxConnectionsPerUser</c> per signed-in user, across every
+/// replica. Each open socket is a lease in Redis (Broker/Lua/sockets.lua): the replica holding it
+/// renews it every presence heartbeat, gives it back at the close, and a crashed replica's leases
+/// run out within <c>PresenceTtlSeconds</c>. Anonymous sockets are each their own user, so only
+/// their network counts. The client's address is the one the gateway put in X-Forwarded-For
+/// (believed only from loopback and LetsChat:TrustedProxies; see TrustedProxies in ServiceDefaults).
 /// </summary>
-public sealed class ConnectionCap(int perAddress)
+public sealed partial class ConnectionCap(
+    IConnectionMultiplexer redis,
+    ReplicaIdentity replica,
+    IOptions<RoomServiceOptions> options,
+    RoomTelemetry telemetry,
+    TimeProvider clock,
+    ILogger<ConnectionCap> logger) : BackgroundService
 {
-    private readonly ConcurrentDictionary<string, int> _open = new();
+    /// <summary>Which cap refused a socket.</summary>
+    public enum Refusal { None, Network, User }
 
-    /// <summary>Takes a slot for <paramref name="address"/>; dispose the result to give it back. Null when full.</summary>
-    public IDisposable? TryTake(IPAddress? address)
+    // Every lease this replica holds, by key: what the heartbeat renews.
+    private readonly ConcurrentDictionary<RedisKey, ConcurrentDictionary<string, byte>> _held = new();
+
+    private RoomServiceOptions Settings => options.Value;
+
+    private long LeaseMs => Settings.PresenceTtlSeconds * 1000L;
+
+    /// <summary>
+    /// Takes a place for a socket of <paramref name="user"/> from <paramref name="address"/>; dispose
+    /// the slot to give it back. Throws when Redis cannot be reached (the upgrade answers 503).
+    /// </summary>
+    public async Task<(IDisposable? Slot, Refusal Refused)> TryTakeAsync(IPAddress? address, ChatUser user, string connectionId)
     {
-        var key = ClientNetwork.Of(address);
-        while (true)
+        var member = $"{replica.Id} {connectionId}";
+        var network = RedisKeys.NetworkSockets(ClientNetwork.Of(address));
+        if (!await TakeAsync(network, Settings.MaxConnectionsPerIp, member))
         {
-            var current = _open.GetOrAdd(key, 0);
-            if (current >= perAddress)
+            return (null, Refusal.Network);
+        }
+        var keys = new List<RedisKey> { network };
+        if (!user.IsAnonymous)
+        {
+            var own = RedisKeys.UserSockets(user.Id);
+            bool taken;
+            try
             {
-                return null;
+                taken = await TakeAsync(own, Settings.MaxConnectionsPerUser, member);
             }
-            if (_open.TryUpdate(key, current + 1, current))
+            catch
             {
-                return new Slot(this, key);
+                await GiveBackAsync(keys, member);
+                throw;
+            }
+            if (!taken)
+            {
+                await GiveBackAsync(keys, member);
+                return (null, Refusal.User);
+            }
+            keys.Add(own);
+        }
+        return (new Slot(this, keys, member), Refusal.None);
+    }
+
+    private async Task<bool> TakeAsync(RedisKey key, int cap, string member)
+    {
+        var taken = (long)await redis.GetDatabase().ScriptEvaluateAsync(RedisScripts.Sockets, [key],
+            [clock.GetUtcNow().ToUnixTimeMilliseconds(), LeaseMs, cap, member]) == 1;
+        if (taken)
+        {
+            _held.GetOrAdd(key, _ => new()).TryAdd(member, 0);
+        }
+        return taken;
+    }
+
+    private async Task GiveBackAsync(IEnumerable<RedisKey> keys, string member)
+    {
+        foreach (var key in keys)
+        {
+            if (_held.TryGetValue(key, out var members))
+            {
+                members.TryRemove(member, out _);
+                if (members.IsEmpty)
+                {
+                    _held.TryRemove(KeyValuePair.Create(key, members));
+                }
+            }
+            try
+            {
+                await redis.GetDatabase().SortedSetRemoveAsync(key, member);
+            }
+            catch (Exception ex)
+            {
+                // Redis away (or the process stopping): the lease runs out by itself within PresenceTtlSeconds.
+                telemetry.BackgroundFailed("connection_cap");
+                LogGiveBackFailed(logger, ex);
             }
         }
     }
 
-    private void Release(string key)
+    /// <summary>Renews every lease this replica holds, three times a lease, as presence does.</summary>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (true)
+        using var timer = new PeriodicTimer(Settings.HeartbeatInterval, clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            var current = _open[key];
-            if (current == 1 ? _open.TryRemove(KeyValuePair.Create(key, 1)) : _open.TryUpdate(key, current - 1, current))
+            var expiry = clock.GetUtcNow().ToUnixTimeMilliseconds() + LeaseMs;
+            var db = redis.GetDatabase();
+            // A lease given back while this runs may be written again: it then counts until it runs out.
+            var renewals = _held.Select(held => (held.Key, Members: held.Value.Keys.Select(m => new SortedSetEntry(m, expiry)).ToArray()))
+                .Where(r => r.Members.Length > 0)
+                .Select(async r =>
+                {
+                    await db.SortedSetAddAsync(r.Key, r.Members);
+                    await db.KeyExpireAsync(r.Key, TimeSpan.FromMilliseconds(LeaseMs));
+                });
+            try
             {
-                return;
+                await Task.WhenAll(renewals);
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                // Redis away: the next beat writes them again (a socket open meanwhile may be let in over the cap).
+                telemetry.BackgroundFailed("connection_cap");
+                LogRenewFailed(logger, ex);
             }
         }
     }
 
-    private sealed class Slot(ConnectionCap cap, string key) : IDisposable
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Renewing this replica's socket leases failed")]
+    private static partial void LogRenewFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Giving back a socket's lease failed; it runs out by itself")]
+    private static partial void LogGiveBackFailed(ILogger logger, Exception exception);
+
+    private sealed class Slot(ConnectionCap cap, IReadOnlyList<RedisKey> keys, string member) : IDisposable
     {
         private int _released;
 
@@ -50,7 +150,7 @@ public sealed class ConnectionCap(int perAddress)
         {
             if (Interlocked.Exchange(ref _released, 1) == 0)
             {
-                cap.Release(key);
+                _ = cap.GiveBackAsync(keys, member);
             }
         }
     }

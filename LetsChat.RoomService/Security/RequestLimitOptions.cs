@@ -21,6 +21,13 @@ public sealed class RequestLimitOptions
     public Budget Reads { get; set; } = new() { PerNetwork = 600, PerUser = 120 };
 
     /// <summary>
+    /// Chat frames a second, across all sockets on every replica, of one client network and of one
+    /// signed-in user, in bursts of three seconds' worth (<see cref="FrameBudget"/>). A socket's own
+    /// limit, under these, is LetsChat:Rooms:FramesPerSecond.
+    /// </summary>
+    public Budget Frames { get; set; } = new() { PerNetwork = 300, PerUser = 30 };
+
+    /// <summary>
     /// Comma-separated networks (CIDR) that no budget applies to: monitoring, load tests, the test
     /// suite. Empty by default; anything listed here can grow Redis and load a replica unhindered.
     /// </summary>
@@ -29,7 +36,18 @@ public sealed class RequestLimitOptions
     public IReadOnlyList<IPNetwork> ParseExemptNetworks() =>
         [.. ExemptNetworks.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(IPNetwork.Parse)];
 
-    /// <summary>Requests a minute (also the burst: a full minute's budget may be spent at once).</summary>
+    /// <summary>Whether no budget applies to <paramref name="address"/> (one of <paramref name="exempt"/>, from <see cref="ParseExemptNetworks"/>).</summary>
+    public static bool IsExempt(IPAddress? address, IReadOnlyList<IPNetwork> exempt)
+    {
+        if (address is null || exempt.Count == 0)
+        {
+            return false;
+        }
+        var plain = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        return exempt.Any(n => n.Contains(plain));
+    }
+
+    /// <summary>Requests a minute (also the burst: a full minute's budget may be spent at once); for <see cref="Frames"/>, a second.</summary>
     public sealed class Budget
     {
         public int PerNetwork { get; set; }

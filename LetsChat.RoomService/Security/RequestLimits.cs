@@ -22,8 +22,8 @@ public static class RequestLimits
     {
         services.AddOptions<RequestLimitOptions>()
             .BindConfiguration(RequestLimitOptions.SectionName)
-            .Validate(o => new[] { o.Upgrades, o.Sessions, o.Reads }.All(b => b.PerNetwork >= 1 && b.PerUser >= 1),
-                "LetsChat:Rooms:RequestLimits budgets must be at least 1 a minute.")
+            .Validate(o => new[] { o.Upgrades, o.Sessions, o.Reads, o.Frames }.All(b => b.PerNetwork >= 1 && b.PerUser >= 1),
+                "LetsChat:Rooms:RequestLimits budgets must be at least 1.")
             .Validate(o => TryParse(o), "LetsChat:Rooms:RequestLimits:ExemptNetworks must be comma-separated CIDR networks (10.0.0.0/8,::1/128).")
             .ValidateOnStart();
         services.AddRateLimiter(_ => { });
@@ -48,12 +48,31 @@ public static class RequestLimits
         var exempt = limits.ParseExemptNetworks();
         var none = RateLimitPartition.GetNoLimiter("");
         var byNetwork = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-            KindOf(context.Request, limits) is not { } kind || IsExempt(context.Connection.RemoteIpAddress, exempt) ? none
+            KindOf(context.Request, limits) is not { } kind || RequestLimitOptions.IsExempt(context.Connection.RemoteIpAddress, exempt) ? none
             : Bucket($"{kind.Kind}:net:{ClientNetwork.Of(context.Connection.RemoteIpAddress)}", kind.Budget.PerNetwork, redis));
         var byUser = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-            KindOf(context.Request, limits) is not { } kind || IsExempt(context.Connection.RemoteIpAddress, exempt) || cookie.PeekUserId(context.Request) is not { } user ? none
+            KindOf(context.Request, limits) is not { } kind || RequestLimitOptions.IsExempt(context.Connection.RemoteIpAddress, exempt) || cookie.PeekUserId(context.Request) is not { } user ? none
             : Bucket($"{kind.Kind}:user:{user}", kind.Budget.PerUser, redis));
         return PartitionedRateLimiter.CreateChained(byNetwork, byUser);
+    }
+
+    /// <summary>
+    /// The frame buckets every replica spends from (<see cref="FrameBudget"/>), keyed by
+    /// <see cref="FrameBudget.UserKey"/> and <see cref="FrameBudget.NetworkKey"/>: three seconds of
+    /// the budget, full to begin with, refilled a tenth of a second's worth every tenth of a second.
+    /// </summary>
+    public static FrameBudget FrameBuckets(RequestLimitOptions limits, IConnectionMultiplexer redis)
+    {
+        int PerSecond(string key) => key.StartsWith(FrameBudget.UserKey(""), StringComparison.Ordinal) ? limits.Frames.PerUser : limits.Frames.PerNetwork;
+        var shared = PartitionedRateLimiter.Create<string, string>(key =>
+            RedisRateLimitPartition.GetTokenBucketRateLimiter("letschat:limit:" + key, _ => new RedisTokenBucketRateLimiterOptions
+            {
+                ConnectionMultiplexerFactory = () => redis,
+                TokenLimit = 3 * PerSecond(key),
+                TokensPerPeriod = FrameBudget.Chunk(PerSecond(key)),
+                ReplenishmentPeriod = TimeSpan.FromSeconds(1) * FrameBudget.Chunk(PerSecond(key)) / PerSecond(key),
+            }), StringComparer.Ordinal);
+        return new FrameBudget(shared, PerSecond);
     }
 
     // perMinute tokens, the bucket full to begin with, one token back every minute / perMinute.
@@ -66,16 +85,6 @@ public static class RequestLimits
             TokensPerPeriod = 1,
             ReplenishmentPeriod = TimeSpan.FromMinutes(1) / perMinute,
         });
-
-    private static bool IsExempt(IPAddress? address, IReadOnlyList<IPNetwork> exempt)
-    {
-        if (address is null || exempt.Count == 0)
-        {
-            return false;
-        }
-        var plain = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
-        return exempt.Any(n => n.Contains(plain));
-    }
 
     private static bool TryParse(RequestLimitOptions options)
     {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Threading.RateLimiting;
 using LetsChat.RoomService;
 using LetsChat.RoomService.Security;
 using Microsoft.AspNetCore.Http;
@@ -7,114 +8,187 @@ namespace LetsChat.Tests;
 
 public class FloodGuardTests
 {
-    private static FloodGuard Guard(int burst, int closeAfter) =>
-        new(new RoomServiceOptions { FrameBurst = burst, FramesPerSecond = 1, FloodCloseAfter = closeAfter });
+    private static FloodGuard Guard(int burst, int closeAfter, FrameBudget? budget = null) =>
+        new(new RoomServiceOptions { FrameBurst = burst, FramesPerSecond = 1, FloodCloseAfter = closeAfter }, budget);
+
+    private static async Task<List<bool>> CheckAsync(FloodGuard.Meter meter, int frames)
+    {
+        var allowed = new List<bool>();
+        for (var i = 0; i < frames; i++)
+        {
+            allowed.Add(await meter.CheckAsync() == FloodGuard.Verdict.Allowed);
+        }
+        return allowed;
+    }
 
     [Fact]
-    public void ABurstIsAllowedThenFramesAreRefusedAndCountedInARow()
+    public async Task ABurstIsAllowedThenFramesAreRefusedAndCountedInARow()
     {
         using var guard = Guard(burst: 3, closeAfter: 5);
         var meter = guard.For("c1");
 
-        Assert.Equal([true, true, true, false, false], Enumerable.Range(0, 5).Select(_ => meter.Allow()));
+        Assert.Equal([true, true, true, false, false], await CheckAsync(meter, 5));
         Assert.Equal(2, meter.RefusedInARow);
         Assert.False(meter.Exceeded);
     }
 
     [Fact]
-    public void FloodCloseAfterRefusalsInARowMeanClose()
+    public async Task FloodCloseAfterRefusalsInARowMeanClose()
     {
         using var guard = Guard(burst: 1, closeAfter: 3);
         var meter = guard.For("c1");
-        meter.Allow();
-
-        meter.Allow();
-        meter.Allow();
+        await CheckAsync(meter, 3);
         Assert.False(meter.Exceeded);
-        meter.Allow();
+
+        await meter.CheckAsync();
 
         Assert.True(meter.Exceeded);
     }
 
     [Fact]
-    public void EachConnectionHasItsOwnBucket()
+    public async Task EachConnectionHasItsOwnBucket()
     {
         using var guard = Guard(burst: 1, closeAfter: 10);
         var flooder = guard.For("c1");
-        flooder.Allow();
-        Assert.False(flooder.Allow());
+        await flooder.CheckAsync();
+        Assert.Equal(FloodGuard.Verdict.Socket, await flooder.CheckAsync());
 
         var honest = guard.For("c2");
 
-        Assert.True(honest.Allow());
+        Assert.Equal(FloodGuard.Verdict.Allowed, await honest.CheckAsync());
         Assert.Equal(0, honest.RefusedInARow);
+    }
+
+    [Fact]
+    public async Task AUsersSocketsShareOneBudgetAndAnAnonymousSocketHasOnlyItsNetworks()
+    {
+        var (budget, _) = FrameBudgetTests.Budget(perSecond: 10, bucket: 4);
+        using var guard = Guard(burst: 100, closeAfter: 100, budget);
+        var ana = new LetsChat.RoomService.Identity.ChatUser("u_ana", "Ana");
+        var tab1 = guard.For("c1", ana, IPAddress.Parse("192.0.2.1"));
+        var tab2 = guard.For("c2", ana, IPAddress.Parse("198.51.100.1"));
+
+        var spent = (await CheckAsync(tab1, 2)).Concat(await CheckAsync(tab2, 2));
+        Assert.Equal([true, true, true, true], spent);
+        Assert.Equal(FloodGuard.Verdict.User, await tab2.CheckAsync());
+
+        // Two anonymous sockets of one network: the network's budget is the one that runs out.
+        var first = guard.For("c3", LetsChat.RoomService.Identity.ChatUser.Anonymous("c3"), IPAddress.Parse("203.0.113.1"));
+        var second = guard.For("c4", LetsChat.RoomService.Identity.ChatUser.Anonymous("c4"), IPAddress.Parse("203.0.113.1"));
+        var network = (await CheckAsync(first, 2)).Concat(await CheckAsync(second, 2));
+        Assert.Equal([true, true, true, true], network);
+        Assert.Equal(FloodGuard.Verdict.Network, await first.CheckAsync());
+    }
+
+    [Fact]
+    public async Task AnExemptNetworkHasNoSharedBudget()
+    {
+        var (budget, _) = FrameBudgetTests.Budget(perSecond: 10, bucket: 1);
+        using var guard = new FloodGuard(new RoomServiceOptions { FrameBurst = 100, FramesPerSecond = 1 }, budget, [IPNetwork.Parse("127.0.0.0/8")]);
+        var meter = guard.For("c1", LetsChat.RoomService.Identity.ChatUser.Anonymous("c1"), IPAddress.Loopback);
+
+        Assert.All(await CheckAsync(meter, 10), Assert.True);
     }
 }
 
-public class ConnectionCapTests
+public class FrameBudgetTests
 {
-    private static readonly IPAddress s_one = IPAddress.Parse("192.0.2.1"), s_two = IPAddress.Parse("192.0.2.2");
-
-    [Fact]
-    public void AnAddressGetsNSlotsThenNoneUntilOneIsGivenBack()
+    /// <summary>A budget over an in-memory bucket per key (what Redis holds in production), never refilled; and what each take asked for.</summary>
+    internal static (FrameBudget Budget, System.Collections.Concurrent.ConcurrentQueue<int> Takes) Budget(int perSecond, int bucket)
     {
-        var cap = new ConnectionCap(perAddress: 2);
-        var first = cap.TryTake(s_one);
-        var second = cap.TryTake(s_one);
-
-        Assert.NotNull(first);
-        Assert.NotNull(second);
-        Assert.Null(cap.TryTake(s_one));
-
-        first!.Dispose();
-        Assert.NotNull(cap.TryTake(s_one));
+        var takes = new System.Collections.Concurrent.ConcurrentQueue<int>();
+        var buckets = PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = bucket,
+            TokensPerPeriod = 1,
+            ReplenishmentPeriod = TimeSpan.FromDays(1),
+            AutoReplenishment = false,
+            QueueLimit = 0,
+        }));
+        var counting = PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.Get(key, _ => new Counting(buckets, key, takes)));
+        return (new FrameBudget(counting, _ => perSecond), takes);
     }
 
     [Fact]
-    public void GivingASlotBackTwiceFreesOnlyOne()
+    public async Task AReplicaTakesATenthOfASecondsBudgetAtATimeAndSpendsItLocally()
     {
-        var cap = new ConnectionCap(perAddress: 2);
-        var slot = cap.TryTake(s_one)!;
-        cap.TryTake(s_one);
+        var (budget, takes) = Budget(perSecond: 50, bucket: 100);
+        using var _ = budget;
 
-        slot.Dispose();
-        slot.Dispose();
+        for (var i = 0; i < 12; i++)
+        {
+            Assert.True(await budget.TryTakeAsync("frames:user:u1"));
+        }
 
-        Assert.NotNull(cap.TryTake(s_one));
-        Assert.Null(cap.TryTake(s_one));
+        Assert.Equal([5, 5, 5], takes); // 12 frames, three takes of 5 (a tenth of 50)
     }
 
     [Fact]
-    public void AddressesAreCappedApartAndAnUnknownAddressIsOneAddress()
+    public async Task WhatIsLeftOfTheBucketIsTakenWhenLessThanAChunkAndThenFramesAreRefusedWithoutAskingAgain()
     {
-        var cap = new ConnectionCap(perAddress: 1);
+        var (budget, takes) = Budget(perSecond: 50, bucket: 7);
+        using var _ = budget;
 
-        Assert.NotNull(cap.TryTake(s_one));
-        Assert.NotNull(cap.TryTake(s_two));
-        Assert.NotNull(cap.TryTake(null));
-        Assert.Null(cap.TryTake(null));
+        var allowed = new List<bool>();
+        for (var i = 0; i < 10; i++)
+        {
+            allowed.Add(await budget.TryTakeAsync("frames:net:192.0.2.1"));
+        }
+
+        Assert.Equal(7, allowed.Count(a => a));
+        Assert.All(allowed.Skip(7), Assert.False);
+        // 5, then the 2 left, then one refused take: the refusal holds for a tenth of a second.
+        Assert.Equal([5, 5, 2, 5], takes);
     }
 
     [Fact]
-    public void AnIPv6Slash64IsOneAddressAndItsNeighbourIsAnother()
+    public async Task ConcurrentFramesOfOneKeyNeverSpendMoreThanTheBucket()
     {
-        var cap = new ConnectionCap(perAddress: 1);
+        var (budget, _) = Budget(perSecond: 100, bucket: 40);
+        using var __ = budget;
 
-        Assert.NotNull(cap.TryTake(IPAddress.Parse("2001:db8:1:2::1")));
-        Assert.Null(cap.TryTake(IPAddress.Parse("2001:db8:1:2:ffff:ffff:ffff:ffff")));
-        Assert.NotNull(cap.TryTake(IPAddress.Parse("2001:db8:1:3::1")));
-        // An IPv4 client seen through a dual-stack socket is that IPv4 address.
-        Assert.NotNull(cap.TryTake(s_one));
-        Assert.Null(cap.TryTake(s_one.MapToIPv6()));
+        var allowed = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => Task.Run(async () => await budget.TryTakeAsync("frames:user:u1"))));
+
+        Assert.Equal(40, allowed.Count(a => a));
     }
 
     [Fact]
-    public async Task ConcurrentTakersNeverGetMoreThanTheCap()
+    public void AChunkIsATenthOfASecondsBudgetAndAtLeastOne()
     {
-        var cap = new ConnectionCap(perAddress: 10);
-        var taken = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => Task.Run(() => cap.TryTake(s_one))));
+        Assert.Equal(3, FrameBudget.Chunk(30));
+        Assert.Equal(30, FrameBudget.Chunk(300));
+        Assert.Equal(1, FrameBudget.Chunk(5));
+    }
 
-        Assert.Equal(10, taken.Count(s => s is not null));
+    // Records each take, then takes from the key's bucket; a refusal says what is left, as the Redis bucket's does.
+    private sealed class Counting(PartitionedRateLimiter<string> buckets, string key, System.Collections.Concurrent.ConcurrentQueue<int> takes) : RateLimiter
+    {
+        public override TimeSpan? IdleDuration => null;
+
+        public override RateLimiterStatistics? GetStatistics() => null;
+
+        protected override RateLimitLease AttemptAcquireCore(int permitCount)
+        {
+            takes.Enqueue(permitCount);
+            var lease = buckets.AttemptAcquire(key, permitCount);
+            return lease.IsAcquired ? lease : new Refused(buckets.GetStatistics(key)!.CurrentAvailablePermits);
+        }
+
+        protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(AttemptAcquireCore(permitCount));
+    }
+
+    private sealed class Refused(long left) : RateLimitLease
+    {
+        public override bool IsAcquired => false;
+
+        public override IEnumerable<string> MetadataNames => [RedisRateLimiting.RateLimitMetadataName.Remaining.Name];
+
+        public override bool TryGetMetadata(string metadataName, out object? metadata)
+        {
+            metadata = left;
+            return metadataName == RedisRateLimiting.RateLimitMetadataName.Remaining.Name;
+        }
     }
 }
 

@@ -511,6 +511,127 @@ public abstract class AbuseSpec(ChatAppFixture app, ITestOutputHelper output)
         Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, status);
     }
 
+    /// <summary>The frame budgets (RequestLimitOptions.Frames) this app runs with: a second, bursts of three seconds' worth.</summary>
+    private const int FramesPerUser = 30, FramesPerNetwork = AbuseApp.FramesPerNetwork;
+
+    /// <summary>
+    /// Sends <paramref name="each"/> messages from every socket at once, as fast as they go, then (once
+    /// the budget has refilled) a last one each, and counts what was acked before it and the refusals.
+    /// Elapsed runs until the last one's ack: every flood frame was processed by then, so it bounds how
+    /// long the budget had to refill.
+    /// </summary>
+    private static async Task<(int Acked, int Refusals, TimeSpan Elapsed, string Said)> FloodAsync(List<V1Client> sockets, int each, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(sockets.Select((socket, i) => Task.Run(async () =>
+        {
+            for (var j = 0; j < each; j++)
+            {
+                await socket.SendAsync($"flood {i}.{j}", $"f{i}-{j}", ct);
+            }
+        }, ct)));
+        await Task.Delay(TimeSpan.FromSeconds(1), ct);
+        int acked = 0, refusals = 0;
+        var said = "";
+        for (var i = 0; i < sockets.Count; i++)
+        {
+            await sockets[i].SendAsync("after the flood", $"last{i}", ct);
+            while (true)
+            {
+                var frame = await sockets[i].ReceiveAsync(ct);
+                var id = frame.TryGetProperty("id", out var value) ? value.GetString() : null;
+                if (frame.Type() == "ack" && id == $"last{i}")
+                {
+                    break;
+                }
+                if (frame.Type() == "ack" && id!.StartsWith('f'))
+                {
+                    acked++;
+                }
+                else if (frame.Type() == "error")
+                {
+                    Assert.Equal("rate_limited", frame.GetProperty("code").GetString());
+                    said = frame.GetProperty("message").GetString()!;
+                    refusals++;
+                }
+            }
+        }
+        return (acked, refusals, clock.Elapsed, said);
+    }
+
+    [Fact]
+    public async Task OneUsersFramesOverSocketsOnBothReplicasAreHeldToOneBudget()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var ct = cts.Token;
+        var cookie = await Sessions.CreateAsync(app, "Mallory", ct);
+        var room = $"userflood-{Guid.NewGuid():N}";
+        var sockets = new List<V1Client>();
+        try
+        {
+            // Six tabs, each from a network of its own (so only the user's budget applies), on both replicas.
+            for (var i = 0; i < 6; i++)
+            {
+                sockets.Add(i == 1
+                    ? await V1Client.ConnectElsewhereAsync(app, room, sockets[0].Replica, ct, cookie, forwardedFor: $"{NewNetwork()}::1")
+                    : await V1Client.ConnectAsync(app, room, ct, cookie, forwardedFor: $"{NewNetwork()}::1"));
+            }
+            Assert.Equal(2, sockets.Select(s => s.Replica).Distinct().Count());
+
+            var (acked, refusals, elapsed, said) = await FloodAsync(sockets, each: 40, ct);
+
+            output.WriteLine($"{app.RedisMode}: {acked} of 240 acked in {elapsed.TotalSeconds:F2} s, {refusals} refusals told");
+            // The bucket (3 s worth), what it refilled meanwhile, and what each replica may hold unspent;
+            // a budget per replica would have let through twice the bucket.
+            Assert.InRange(acked, 3 * FramesPerUser - 2 * 3, 3 * FramesPerUser + FramesPerUser * elapsed.TotalSeconds + 2 * 3);
+            Assert.True(acked < 2 * 3 * FramesPerUser, $"{acked} acked: the budget is not shared by the replicas");
+            Assert.True(refusals >= 1);
+            Assert.Contains("your sockets together", said, StringComparison.Ordinal);
+            Assert.All(sockets, s => Assert.Equal(System.Net.WebSockets.WebSocketState.Open, s.State));
+        }
+        finally
+        {
+            foreach (var socket in sockets) await socket.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task OneNetworksFramesOverManyIdentitiesOnBothReplicasAreHeldToOneBudget()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var ct = cts.Token;
+        var network = NewNetwork();
+        var room = $"netflood-{Guid.NewGuid():N}";
+        var sockets = new List<V1Client>();
+        try
+        {
+            // Twelve anonymous sockets (each its own user) from addresses of one /64.
+            for (var i = 0; i < 12; i++)
+            {
+                sockets.Add(i == 1
+                    ? await V1Client.ConnectElsewhereAsync(app, room, sockets[0].Replica, ct, forwardedFor: $"{network}::{i + 1:x}")
+                    : await V1Client.ConnectAsync(app, room, ct, forwardedFor: $"{network}::{i + 1:x}"));
+            }
+            Assert.Equal(2, sockets.Select(s => s.Replica).Distinct().Count());
+
+            var (acked, refusals, elapsed, said) = await FloodAsync(sockets, each: 40, ct);
+
+            output.WriteLine($"{app.RedisMode}: {acked} of 480 acked in {elapsed.TotalSeconds:F2} s, {refusals} refusals told");
+            var chunk = FramesPerNetwork / 10;
+            Assert.InRange(acked, 3 * FramesPerNetwork - 2 * chunk, 3 * FramesPerNetwork + FramesPerNetwork * elapsed.TotalSeconds + 2 * chunk);
+            Assert.True(acked < 2 * 3 * FramesPerNetwork, $"{acked} acked: the budget is not shared by the replicas");
+            Assert.Contains("your network", said, StringComparison.Ordinal);
+
+            // Another network sends as if nothing happened.
+            await using var neighbour = await V1Client.ConnectAsync(app, room, ct, forwardedFor: $"{NewNetwork()}::1");
+            await neighbour.SendAndAckAsync("hello", "n1", ct);
+        }
+        finally
+        {
+            foreach (var socket in sockets) await socket.DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task ASavedCookieIsRefusedEverywhereAfterSigningOutEverywhere()
     {
@@ -551,14 +672,18 @@ public abstract class AbuseSpec(ChatAppFixture app, ITestOutputHelper output)
     }
 }
 
-/// <summary>Production limits but the frame rate: the history length (1,000) and the message bounds are the defaults.</summary>
+/// <summary>Production limits but a socket's frame rate (lifted) and a network's frame budget (lowered): the history length (1,000) and the message bounds are the defaults.</summary>
 public sealed class AbuseApp() : ChatAppFixture("server", AbuseSettings)
 {
     /// <summary>Short, so that what an abandoned room leaves behind is gone within a test.</summary>
     public const int PresenceTtlSeconds = 6;
 
+    /// <summary>A network's frames a second (300 by default), low enough that a dozen sockets overrun it within a second.</summary>
+    public const int FramesPerNetwork = 60;
+
     internal static readonly string[] AbuseSettings =
-        ["--LetsChat:Rooms:FramesPerSecond=1000000", "--LetsChat:Rooms:FrameBurst=1000000", $"--LetsChat:Rooms:PresenceTtlSeconds={PresenceTtlSeconds}"];
+        ["--LetsChat:Rooms:FramesPerSecond=1000000", "--LetsChat:Rooms:FrameBurst=1000000", $"--LetsChat:Rooms:PresenceTtlSeconds={PresenceTtlSeconds}",
+         $"--LetsChat:Rooms:RequestLimits:Frames:PerNetwork={FramesPerNetwork}"];
 }
 
 public sealed class GarnetAbuseApp() : ChatAppFixture("garnet", AbuseApp.AbuseSettings);

@@ -201,10 +201,11 @@ public sealed class ServerRedisApp() : ChatAppFixture("server", [$"--LetsChat:Ro
 
 public sealed class GarnetRedisApp() : ChatAppFixture("garnet", [$"--LetsChat:Rooms:HistoryLength={HistoryLength}", .. Unthrottled]);
 
-/// <summary>Its own app, with the production rate limit and a small per-address cap: its tests flood and hit the cap.</summary>
-public sealed class LimitsApp() : ChatAppFixture("server", $"--LetsChat:Rooms:MaxConnectionsPerIp={MaxConnectionsPerIp}")
+/// <summary>Its own app, with the production rate limit and small socket caps: its tests flood and hit the caps.</summary>
+public sealed class LimitsApp() : ChatAppFixture("server",
+    $"--LetsChat:Rooms:MaxConnectionsPerIp={MaxConnectionsPerIp}", $"--LetsChat:Rooms:MaxConnectionsPerUser={MaxConnectionsPerUser}")
 {
-    public const int MaxConnectionsPerIp = 40;
+    public const int MaxConnectionsPerIp = 40, MaxConnectionsPerUser = 6;
 }
 
 /// <summary>Its own app, because its test kills a replica for good. A short presence TTL keeps it quick.</summary>

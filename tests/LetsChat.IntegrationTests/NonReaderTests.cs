@@ -147,7 +147,8 @@ public sealed class NonReaderTests(NonReaderApp app, ITestOutputHelper output)
 }
 
 /// <summary>Short keep-alive and drain deadlines, so sockets that never read are let go of within a test.</summary>
-public sealed class NonReaderApp() : ChatAppFixture("server", [.. Unthrottled, "--LetsChat:Rooms:KeepAliveSeconds=5", "--LetsChat:Rooms:DrainTimeoutSeconds=5"]);
+public sealed class NonReaderApp() : ChatAppFixture("server",
+    [.. Unthrottled, "--LetsChat:Rooms:KeepAliveSeconds=5", "--LetsChat:Rooms:DrainTimeoutSeconds=5", "--LetsChat:Rooms:MaxConnectionsPerIp=5000"]); // all from loopback
 
 [CollectionDefinition(Name)]
 public sealed class NonReaderCollection : ICollectionFixture<NonReaderApp>

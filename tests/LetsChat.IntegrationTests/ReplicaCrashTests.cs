@@ -65,6 +65,15 @@ public sealed class ReplicaCrashTests(CrashApp app, ITestOutputHelper output)
             var heartbeat = CrashApp.PresenceTtlSeconds / 3.0;
             Assert.True(killedAt.Elapsed.TotalSeconds <= CrashApp.PresenceTtlSeconds + heartbeat + 1,
                 $"Ben left {killedAt.Elapsed.TotalSeconds:F1} s after the kill; TTL {CrashApp.PresenceTtlSeconds} s, heartbeat {heartbeat:F1} s");
+
+            // The dead replica's sockets stop counting under the caps once their leases run out.
+            var cli = await RedisCli.ForAsync(app, cts.Token);
+            async Task<int> DeadLeasesAsync(string key) =>
+                (await cli.RunAsync(cts.Token, "ZRANGEBYSCORE", key, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture), "+inf"))
+                    .Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(m => m.StartsWith(doomedReplica.Id + " ", StringComparison.Ordinal));
+            await Eventually.ValueAsync(async () => await DeadLeasesAsync("letschat:net:127.0.0.1:sockets") + await DeadLeasesAsync($"letschat:user:{{{ben.UserId}}}:sockets") == 0 ? "gone" : null,
+                cts.Token, () => "the dead replica's socket leases to run out");
+            Assert.True(killedAt.Elapsed.TotalSeconds <= CrashApp.PresenceTtlSeconds + heartbeat + 1, $"its leases ran out {killedAt.Elapsed.TotalSeconds:F1} s after the kill");
         }
         finally
         {

@@ -85,19 +85,20 @@ public sealed class SecurityTests(LimitsApp app)
     }
 
     [Fact]
-    public async Task SocketsBeyondThePerAddressCapAreRefusedWith429UntilOneCloses()
+    public async Task SocketsBeyondTheNetworksCapAreRefusedWith429OnBothReplicasUntilOneCloses()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
         var sockets = new List<ChatClient>();
         try
         {
             WebSocketException? refused = null;
-            // Two replicas, each with its own cap: the first refusal comes after at most 2 x cap sockets.
+            // Both replicas behind the gateway, one cap for the two: the refusal comes after exactly cap sockets.
             for (var i = 0; i <= 2 * LimitsApp.MaxConnectionsPerIp && refused is null; i++)
             {
                 try
                 {
-                    sockets.Add(await ChatClient.ConnectAsync(app.WebSocketUri($"cap-{i % 4}"), cts.Token));
+                    sockets.Add(await ChatClient.ConnectAsync(app.WebSocketUri($"cap-{i % 4}"), ct));
                 }
                 catch (WebSocketException ex)
                 {
@@ -107,7 +108,26 @@ public sealed class SecurityTests(LimitsApp app)
 
             Assert.NotNull(refused);
             Assert.Contains("429", refused.Message);
-            Assert.InRange(sockets.Count, LimitsApp.MaxConnectionsPerIp, 2 * LimitsApp.MaxConnectionsPerIp);
+            Assert.Equal(LimitsApp.MaxConnectionsPerIp, sockets.Count);
+            Assert.Equal(2, sockets.Select(s => s.Replica).Distinct().Count());
+            var (status, code) = await UpgradeAsync(ct);
+            Assert.Equal((HttpStatusCode.TooManyRequests, "connection_cap"), (status, code));
+
+            // A place comes back when a socket closes (the lease is given back as the socket ends).
+            await sockets[0].DisposeAsync();
+            sockets.RemoveAt(0);
+            sockets.Add(await Eventually.ValueAsync(async () =>
+            {
+                try
+                {
+                    return await ChatClient.ConnectAsync(app.WebSocketUri("cap-after"), ct);
+                }
+                catch (WebSocketException)
+                {
+                    return null;
+                }
+            }, ct, () => "a socket to be let in after one closed"));
+            Assert.Equal(WebSocketState.Open, sockets[^1].State);
         }
         finally
         {
@@ -116,9 +136,70 @@ public sealed class SecurityTests(LimitsApp app)
                 await socket.DisposeAsync();
             }
         }
+    }
 
-        // Slots come back as sockets close.
-        await using var again = await ChatClient.ConnectAsync(app.WebSocketUri("cap-after"), cts.Token);
-        Assert.Equal(WebSocketState.Open, again.State);
+    [Fact]
+    public async Task OneUsersSocketsAreCappedAcrossNetworksAndReplicasAndNoOneElseNotices()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        var cookie = await Sessions.CreateAsync(app, "Tabby", ct);
+        var tabs = new List<V1Client>();
+        try
+        {
+            // Each tab from a network of its own: only the user's cap can refuse them.
+            // The first two on different replicas (a socket that lands on the first one's again is closed,
+            // and its place given back before the rest connect).
+            tabs.Add(await V1Client.ConnectAsync(app, "tabs", ct, cookie, forwardedFor: "198.51.100.1"));
+            tabs.Add(await V1Client.ConnectElsewhereAsync(app, "tabs", tabs[0].Replica, ct, cookie, forwardedFor: "198.51.100.2"));
+            var cli = await RedisCli.ForAsync(app, ct);
+            var leases = $"letschat:user:{{{tabs[0].UserId}}}:sockets";
+            await Eventually.ValueAsync(async () => await cli.RunAsync(ct, "ZCARD", leases) == "2" ? "two" : null, ct, () => $"{leases} to hold the two tabs");
+            for (var i = 2; i < LimitsApp.MaxConnectionsPerUser; i++)
+            {
+                tabs.Add(await V1Client.ConnectAsync(app, "tabs", ct, cookie, forwardedFor: $"198.51.100.{i + 1}"));
+            }
+            var (status, code) = await UpgradeAsync(ct, cookie, forwardedFor: "198.51.100.200");
+
+            Assert.Equal((HttpStatusCode.TooManyRequests, "connection_cap"), (status, code));
+            Assert.Equal(2, tabs.Select(t => t.Replica).Distinct().Count());
+            // Someone else, and anonymous sockets, from one of those networks, are let in.
+            await using var other = await V1Client.ConnectAsync(app, "tabs", ct, await Sessions.CreateAsync(app, "Ana", ct), forwardedFor: "198.51.100.1");
+            await using var anonymous = await V1Client.ConnectAsync(app, "tabs", ct, forwardedFor: "198.51.100.1");
+            // Closing a tab gives its place back.
+            await tabs[0].DisposeAsync();
+            tabs.RemoveAt(0);
+            await Eventually.ValueAsync(async () => (await UpgradeStatusOnlyAsync(cookie, ct)) is var s && s != HttpStatusCode.TooManyRequests ? s.ToString() : null,
+                ct, () => "the user's next socket to be let in after a tab closed");
+        }
+        finally
+        {
+            foreach (var tab in tabs)
+            {
+                await tab.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task<HttpStatusCode> UpgradeStatusOnlyAsync(string cookie, CancellationToken ct) => (await UpgradeAsync(ct, cookie, "198.51.100.201")).Status;
+
+    /// <summary>A WebSocket upgrade sent as a plain HTTP request, to read a refusal's problem details; the socket of an accepted one is dropped.</summary>
+    private async Task<(HttpStatusCode Status, string? Code)> UpgradeAsync(CancellationToken ct, string? cookie = null, string? forwardedFor = null)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { UseCookies = false });
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(app.Gateway, "/ws/chat/cap-probe/"));
+        request.Headers.Connection.Add("Upgrade");
+        request.Headers.Upgrade.Add(new System.Net.Http.Headers.ProductHeaderValue("websocket"));
+        request.Headers.Add("Sec-WebSocket-Version", "13");
+        request.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)));
+        if (cookie is not null) request.Headers.Add("Cookie", cookie);
+        if (forwardedFor is not null) request.Headers.Add("X-Forwarded-For", forwardedFor);
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        if (response.StatusCode == HttpStatusCode.SwitchingProtocols)
+        {
+            return (response.StatusCode, null);
+        }
+        using var problem = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+        return (response.StatusCode, problem.RootElement.TryGetProperty("code", out var code) ? code.GetString() : null);
     }
 }

@@ -31,9 +31,14 @@ public sealed class TestSocket : IAsyncDisposable
 
     /// <summary>Opens <paramref name="uri"/>; <paramref name="invoker"/> replaces the HTTP stack (a tiny receive window, say).</summary>
     public static async Task<TestSocket> ConnectAsync(
-        Uri uri, CancellationToken ct, string? protocol = null, string? cookie = null, HttpMessageInvoker? invoker = null, string? origin = null)
+        Uri uri, CancellationToken ct, string? protocol = null, string? cookie = null, HttpMessageInvoker? invoker = null, string? origin = null,
+        string? forwardedFor = null)
     {
         var socket = new TestSocket();
+        if (forwardedFor is not null)
+        {
+            socket._socket.Options.SetRequestHeader("X-Forwarded-For", forwardedFor); // the client's address, as a load balancer in front of the gateway says
+        }
         if (protocol is not null)
         {
             socket._socket.Options.AddSubProtocol(protocol);

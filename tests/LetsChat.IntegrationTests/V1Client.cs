@@ -33,11 +33,11 @@ public sealed class V1Client : IAsyncDisposable
     public string? CloseStatusDescription => _socket.CloseStatusDescription;
 
     public static async Task<V1Client> ConnectAsync(
-        ChatAppFixture app, string room, CancellationToken ct, string? cookie = null, string? epoch = null, long? after = null)
+        ChatAppFixture app, string room, CancellationToken ct, string? cookie = null, string? epoch = null, long? after = null, string? forwardedFor = null)
     {
         var query = epoch is null ? "" : $"?epoch={epoch}&after={after}";
         var client = new V1Client(await TestSocket.ConnectAsync(
-            new Uri($"ws://{app.Gateway.Authority}/ws/chat/{room}/{query}"), ct, TestSocket.V1Protocol, cookie), room);
+            new Uri($"ws://{app.Gateway.Authority}/ws/chat/{room}/{query}"), ct, TestSocket.V1Protocol, cookie, forwardedFor: forwardedFor), room);
         Assert.Equal(TestSocket.V1Protocol, client._socket.SubProtocol);
         client.Welcome = await client.ReceiveAsync(ct);
         Assert.Equal("welcome", client.Welcome.GetProperty("type").GetString());
@@ -46,8 +46,8 @@ public sealed class V1Client : IAsyncDisposable
 
     /// <summary>Connects until the socket lands on a replica other than <paramref name="notOn"/>.</summary>
     public static Task<V1Client> ConnectElsewhereAsync(
-        ChatAppFixture app, string room, Replica notOn, CancellationToken ct, string? cookie = null, string? epoch = null, long? after = null) =>
-        TestSocket.ElsewhereAsync(() => ConnectAsync(app, room, ct, cookie, epoch, after), c => c.Replica, notOn);
+        ChatAppFixture app, string room, Replica notOn, CancellationToken ct, string? cookie = null, string? epoch = null, long? after = null, string? forwardedFor = null) =>
+        TestSocket.ElsewhereAsync(() => ConnectAsync(app, room, ct, cookie, epoch, after, forwardedFor), c => c.Replica, notOn);
 
     public Task SendAsync(string text, string id, CancellationToken ct) =>
         SendFrameAsync(new { type = "send", id, text }, ct);

@@ -15,6 +15,7 @@ namespace LetsChat.RoomService.Security;
 public sealed class FrameBudget : IDisposable
 {
     private static readonly long s_tenthMs = 100;
+    private static readonly TimeSpan s_forgetAfter = TimeSpan.FromMinutes(1);
 
     private readonly PartitionedRateLimiter<string> _shared;
     private readonly Func<string, int> _chunk;
@@ -27,8 +28,10 @@ public sealed class FrameBudget : IDisposable
     {
         _shared = shared;
         _chunk = key => Chunk(perSecond(key));
-        // What no socket has spent from for a while is forgotten (its unspent tokens with it).
-        _sweep = new Timer(_ => Sweep(), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
+        // What no socket has spent from for a minute is forgotten (its unspent tokens with it). Not
+        // sooner: most people send a message every few tens of seconds, and each take costs Redis
+        // half a message (bench/budget_cost.py).
+        _sweep = new Timer(_ => Sweep(), null, s_forgetAfter, TimeSpan.FromSeconds(10));
     }
 
     /// <summary>What a replica takes from a bucket at once: a tenth of a second's budget.</summary>
@@ -105,7 +108,7 @@ public sealed class FrameBudget : IDisposable
 
     private void Sweep()
     {
-        var before = Environment.TickCount64 - 10_000;
+        var before = Environment.TickCount64 - (long)s_forgetAfter.TotalMilliseconds;
         foreach (var (key, held) in _held)
         {
             lock (held)

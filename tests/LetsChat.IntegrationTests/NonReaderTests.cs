@@ -37,7 +37,10 @@ public sealed class NonReaderTests(NonReaderApp app, ITestOutputHelper output)
             await talker.AckAsync($"big{i}", ct);
         }
         var pids = await ReplicaPidsAsync(room, ct);
-        var atRest = await Latencies.SendAckAsync(talker, "rest", 200, ct);
+        // A member of another room, on the other replica from the talker's: what the attack costs those not in its room.
+        await using var bystander = await V1Client.ConnectElsewhereAsync(app, $"bystanders-{Guid.NewGuid():N}", talker.Replica, ct);
+        // Both at once: a client that stops reading for longer than the keep-alive is let go of too.
+        var (atRest, bystanderAtRest) = await BothAsync(talker, bystander, "rest", ct);
         var rssBefore = pids.ToDictionary(pid => pid, RssMiB);
 
         // The attack: connect them all, 50 at a time, and never read.
@@ -52,11 +55,12 @@ public sealed class NonReaderTests(NonReaderApp app, ITestOutputHelper output)
                 Sample(peak);
                 // The talker is a member like any other: it reads (and so answers the pings).
                 await talker.SendAndAckAsync($"during {batch}", $"during{batch}", ct);
+                await bystander.SendAndAckAsync($"during {batch}", $"during{batch}", ct);
             }
             var connectedAfter = clock.Elapsed;
             var cli = await RedisCli.ForAsync(app, ct);
             var present = long.Parse(await cli.RunAsync(ct, "HLEN", $"letschat:{{{room}}}:users"), System.Globalization.CultureInfo.InvariantCulture);
-            var underAttack = await Latencies.SendAckAsync(talker, "attack", 200, ct);
+            var (underAttack, bystanderUnderAttack) = await BothAsync(talker, bystander, "attack", ct);
             Sample(peak);
 
             // Let go of, all of them: presence has only the talker left.
@@ -64,9 +68,13 @@ public sealed class NonReaderTests(NonReaderApp app, ITestOutputHelper output)
             {
                 within.CancelAfter(TimeSpan.FromSeconds(60));
                 var left = "";
+                var probe = 0;
                 await Eventually.ValueAsync(async () =>
                 {
                     Sample(peak);
+                    // Both keep reading (and answering pings) meanwhile.
+                    probe++;
+                    await Task.WhenAll(talker.SendAndAckAsync($"release {probe}", $"release{probe}", ct), bystander.SendAndAckAsync($"release {probe}", $"release{probe}", ct));
                     left = await cli.RunAsync(ct, "HLEN", $"letschat:{{{room}}}:users");
                     return left == "1" ? left : null;
                 }, within.Token, () => $"{left} users still in the room");
@@ -76,13 +84,19 @@ public sealed class NonReaderTests(NonReaderApp app, ITestOutputHelper output)
 
             output.WriteLine($"{NonReaders} non-readers connected in {connectedAfter.TotalSeconds:F1} s ({present} still present then), " +
                 $"all let go after {releasedAfter.TotalSeconds:F1} s; RSS growth by replica: {string.Join(", ", growth.Select(g => $"{g.Key}: {g.Value} MiB"))}; " +
-                $"talker send->ack p50/p99 at rest {Latencies.Percentile(atRest, 50):F2}/{Latencies.Percentile(atRest, 99):F2} ms, with them {Latencies.Percentile(underAttack, 50):F2}/{Latencies.Percentile(underAttack, 99):F2} ms");
+                $"talker send->ack p50/p99 at rest {Latencies.Percentile(atRest, 50):F2}/{Latencies.Percentile(atRest, 99):F2} ms, with them {Latencies.Percentile(underAttack, 50):F2}/{Latencies.Percentile(underAttack, 99):F2} ms; " +
+                $"bystander in another room at rest {Latencies.Percentile(bystanderAtRest, 50):F2}/{Latencies.Percentile(bystanderAtRest, 99):F2} ms, " +
+                $"with them {Latencies.Percentile(bystanderUnderAttack, 50):F2}/{Latencies.Percentile(bystanderUnderAttack, 99):F2} ms");
             Assert.All(growth, g => Assert.True(g.Value < MaxGrowthMiB, $"replica {g.Key} grew {g.Value} MiB holding sockets that never read"));
-            // The talker's latency is printed, not asserted: it does not hold yet. While the 2,000
-            // are let go of (2,000 leaves, each a presence write and a broadcast to every member),
-            // its median send->ack goes from ~4-7 ms to ~30-35 ms on this 2-core machine, where the
-            // attacker also runs (issue 22 note). What holds: it stays connected and every send is acked.
+            // The latencies are printed, not asserted: they do not hold on this machine. With the
+            // 2,000 present, the talker's median send->ack goes from ~4-6 ms to ~32 ms, and so does
+            // the bystander's in another room on the other replica (2026-12-07): what slows both is
+            // the 2 cores, full (per-process CPU while the sockets are held and let go of: the
+            // orchestrator's proxy ~55% of a core, the gateway ~50%, each replica ~35%, the test ~15%),
+            // not the room's own path. What holds: both stay connected and every send is acked.
             Assert.Equal(WebSocketStateOpen, talker.State);
+            await talker.SendAndAckAsync("after", "after", ct);
+            await bystander.SendAndAckAsync("after", "after", ct);
         }
         catch
         {
@@ -100,6 +114,12 @@ public sealed class NonReaderTests(NonReaderApp app, ITestOutputHelper output)
                 socket.Dispose();
             }
         }
+    }
+
+    private static async Task<(List<double>, List<double>)> BothAsync(V1Client talker, V1Client bystander, string prefix, CancellationToken ct)
+    {
+        var both = await Task.WhenAll(Latencies.SendAckAsync(talker, prefix, 200, ct), Latencies.SendAckAsync(bystander, prefix, 200, ct));
+        return (both[0], both[1]);
     }
 
     private const System.Net.WebSockets.WebSocketState WebSocketStateOpen = System.Net.WebSockets.WebSocketState.Open;

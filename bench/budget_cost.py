@@ -13,13 +13,11 @@ Rounds alternate the two scripts; Redis's own CPU (INFO cpu) is read around each
 import glob
 import os
 import re
-import socket
 import statistics
-import subprocess
 import time
 import uuid
 
-from resp import Resp
+from resp import scratch_redis
 from script_compare import BODY, cpu, run as run_publish
 
 CALLS = int(os.environ.get("CALLS", "20000"))
@@ -46,33 +44,14 @@ def bucket_script():
 
 def run_bucket(r, sha, calls):
     # A user's bucket as FrameBuckets makes it (30 a second: 90 tokens, 3 every 100 ms), takes of 3, over 1,000 users.
-    inflight = 0
-    for i in range(calls):
-        key = f"rl:tb:{{letschat:limit:frames:user:u_{i % 1000:016x}}}"
-        r.send("EVALSHA", sha, 2, key, key + ":ts", 90, 3, 100, 3, int(time.time() * 1000))
-        inflight += 1
-        if inflight == 32:
-            r.read()
-            inflight -= 1
-    for _ in range(inflight):
-        r.read()
+    keys = [f"rl:tb:{{letschat:limit:frames:user:u_{i:016x}}}" for i in range(1000)]
+    r.pipeline(("EVALSHA", sha, 2, keys[i % 1000], keys[i % 1000] + ":ts", 90, 3, 100, 3, int(time.time() * 1000)) for i in range(calls))
 
 
 def main():
     version, bucket = bucket_script()
     publish = open(os.path.join(HERE, "..", "LetsChat.RoomService", "Broker", "Lua", "publish.lua"), "rb").read()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                              stdout=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                r = Resp(port)
-                break
-            except OSError:
-                time.sleep(0.05)
+    with scratch_redis() as r:
         shas = {"publish": r.call("SCRIPT", "LOAD", publish).decode(), "bucket": r.call("SCRIPT", "LOAD", bucket).decode()}
         per_call = {"publish": [], "bucket": []}
         for round_ in range(ROUNDS):
@@ -91,9 +70,6 @@ def main():
         print(f"RedisRateLimiting {version}: a message's Redis CPU under the budgets, over without them, per round:")
         print(f"  worst case (both buckets every message): median {statistics.median(worst):.3f} ({min(worst):.3f}–{max(worst):.3f})")
         print(f"  steady sender (a take of 3 from the user's, of 30 from the network's): median {statistics.median(steady):.3f} ({min(steady):.3f}–{max(steady):.3f})")
-    finally:
-        server.terminate()
-        server.wait()
 
 
 if __name__ == "__main__":

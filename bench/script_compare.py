@@ -10,14 +10,11 @@ ratio per round. redis-server runs on a free 127.0.0.1 port, memory only.
     bench/script_compare.py /tmp/old.lua LetsChat.RoomService/Broker/Lua/publish.lua
 """
 import os
-import socket
 import statistics
-import subprocess
 import sys
-import time
 import uuid
 
-from resp import Resp
+from resp import scratch_redis
 
 CALLS = int(os.environ.get("CALLS", "20000"))
 ROUNDS = int(os.environ.get("ROUNDS", "7"))
@@ -32,33 +29,14 @@ def cpu(r):
 
 def run(r, sha, room, calls):
     keys = [f"letschat:{{{room}}}:{k}" for k in ("seq", "log", "epoch", "ids", "updates", "latest", "reactors")]
-    inflight = 0
-    for i in range(calls):
-        # ARGV as RedisRoomBroker passes them; a script that takes fewer ignores the rest (and KEYS[5]).
-        r.send("EVALSHA", sha, len(keys), *keys, f"letschat:{{{room}}}:live", uuid.uuid4().hex[:16],
-               f"u_0123456789abcdef {uuid.uuid4().hex}", BODY, 1000, 86400, "", 0, "", "")
-        inflight += 1
-        if inflight == 32:
-            r.read()
-            inflight -= 1
-    for _ in range(inflight):
-        r.read()
+    # ARGV as RedisRoomBroker passes them; a script that takes fewer ignores the rest (and KEYS[5]).
+    r.pipeline(("EVALSHA", sha, len(keys), *keys, f"letschat:{{{room}}}:live", uuid.uuid4().hex[:16],
+                f"u_0123456789abcdef {uuid.uuid4().hex}", BODY, 1000, 86400, "", 0, "", "") for _ in range(calls))
 
 
 def main():
     old, new = (open(p, "rb").read() for p in sys.argv[1:3])
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                              stdout=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                r = Resp(port)
-                break
-            except OSError:
-                time.sleep(0.05)
+    with scratch_redis() as r:
         shas = {name: r.call("SCRIPT", "LOAD", body).decode() for name, body in (("old", old), ("new", new))}
         per_call = {"old": [], "new": []}
         for round_ in range(ROUNDS):
@@ -71,9 +49,6 @@ def main():
             v = per_call[name]
             print(f"{name}: {statistics.median(v):.2f} µs of Redis CPU per call ({min(v):.2f}–{max(v):.2f}), {ROUNDS} rounds of {CALLS}")
         print(f"new/old per round: median {statistics.median(ratios):.3f} ({min(ratios):.3f}–{max(ratios):.3f})")
-    finally:
-        server.terminate()
-        server.wait()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.RateLimiting;
+using StackExchange.Redis;
 
 namespace LetsChat.RoomService.Security;
 
@@ -74,7 +75,17 @@ public sealed class FrameBudget : IDisposable
     {
         await Task.Yield(); // out of the caller's lock
         var chunk = _chunk(key);
-        var got = await TakeAsync(key, chunk);
+        int got;
+        try
+        {
+            got = await TakeAsync(key, chunk);
+        }
+        catch (Exception ex) when (ex is RedisException or RedisTimeoutException or TimeoutException or ObjectDisposedException)
+        {
+            // Redis away: let the frames through (its sends then fail as unavailable, which is the
+            // truth; refusing them as rate_limited would not be). The socket's own limit still holds.
+            got = chunk;
+        }
         lock (held)
         {
             held.Tokens += got;

@@ -153,6 +153,21 @@ public class FrameBudgetTests
     }
 
     [Fact]
+    public async Task WhenTheSharedBucketsCannotBeReachedFramesGoThroughAndTheNextTakeAsksAgain()
+    {
+        var calls = 0;
+        var failing = PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.Get(key, _ => new Unreachable(() => calls++)));
+        using var budget = new FrameBudget(failing, _ => 20);
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.True(await budget.TryTakeAsync("frames:user:u1"));
+        }
+
+        Assert.Equal(3, calls); // takes of 2: frames 1, 3 and 5 asked, none stuck behind a failed take
+    }
+
+    [Fact]
     public void AChunkIsATenthOfASecondsBudgetAndAtLeastOne()
     {
         Assert.Equal(3, FrameBudget.Chunk(30));
@@ -176,6 +191,22 @@ public class FrameBudgetTests
 
         protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken) =>
             ValueTask.FromResult(AttemptAcquireCore(permitCount));
+    }
+
+    // A shared bucket whose store is down, as the Redis bucket is when Redis is.
+    private sealed class Unreachable(Action called) : RateLimiter
+    {
+        public override TimeSpan? IdleDuration => null;
+
+        public override RateLimiterStatistics? GetStatistics() => null;
+
+        protected override RateLimitLease AttemptAcquireCore(int permitCount) => throw new NotSupportedException();
+
+        protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
+        {
+            called();
+            throw new StackExchange.Redis.RedisConnectionException(StackExchange.Redis.ConnectionFailureType.UnableToConnect, "Redis is down");
+        }
     }
 
     private sealed class Refused(long left) : RateLimitLease

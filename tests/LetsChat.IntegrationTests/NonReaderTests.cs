@@ -92,7 +92,8 @@ public sealed class NonReaderTests(NonReaderApp app, ITestOutputHelper output)
             // 2,000 present, the talker's median send->ack goes from ~4-6 ms to ~32 ms, and so does
             // the bystander's in another room on the other replica (2026-12-07): what slows both is
             // the 2 cores, full (per-process CPU while the sockets are held and let go of: the
-            // orchestrator's proxy ~55% of a core, the gateway ~50%, each replica ~35%, the test ~15%),
+            // orchestrator's proxy ~55% of a core, the gateway ~50%, each replica ~35%, the test ~15%:
+            // bench/cpu_by_process.py),
             // not the room's own path. What holds: both stay connected and every send is acked.
             Assert.Equal(WebSocketStateOpen, talker.State);
             await talker.SendAndAckAsync("after", "after", ct);

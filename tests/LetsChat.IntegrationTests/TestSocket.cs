@@ -129,13 +129,18 @@ public sealed class TestSocket : IAsyncDisposable
 
     /// <summary>
     /// Connects with <paramref name="connect"/> until a socket lands on a replica other than
-    /// <paramref name="notOn"/> (the gateway balances, so a few tries do).
+    /// <paramref name="notOn"/>. The orchestrator's proxy spreads the gateway's connections over the
+    /// replicas, but an upgrade goes out on an idle pooled connection when the gateway has one, and
+    /// a burst of API calls just before (AbuseSpec's fifty at once) can leave dozens pooled on one
+    /// replica (seen in CI: 30 tries in a row on one). Each try uses up one pooled connection (an
+    /// upgraded one never goes back to the pool), so enough tries always reach a fresh one.
     /// </summary>
     public static async Task<T> ElsewhereAsync<T>(Func<Task<T>> connect, Func<T, Replica> replicaOf, Replica notOn)
         where T : IAsyncDisposable
     {
         var seen = new List<Replica>();
-        for (var attempt = 0; attempt < 30; attempt++)
+        const int Attempts = 200;
+        for (var attempt = 0; attempt < Attempts; attempt++)
         {
             var client = await connect();
             if (replicaOf(client) != notOn)
@@ -145,7 +150,7 @@ public sealed class TestSocket : IAsyncDisposable
             seen.Add(replicaOf(client));
             await client.DisposeAsync();
         }
-        throw new InvalidOperationException($"30 connections all landed on replica {notOn}: {string.Join(", ", seen.Distinct())}.");
+        throw new InvalidOperationException($"{Attempts} connections all landed on replica {notOn}: {string.Join(", ", seen.Distinct())}.");
     }
 }
 

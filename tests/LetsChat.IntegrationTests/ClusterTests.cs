@@ -57,6 +57,53 @@ public sealed class ClusterTests(ClusterApp app, ITestOutputHelper output)
         Assert.All(nodes, n => Assert.True(after[n.Port].Publish == before[n.Port].Publish, $"node {n.Port} ran classic PUBLISH, which a cluster sends to every node"));
     }
 
+    /// <summary>
+    /// What a failover can do to a room: the replica that took over had not received the last
+    /// messages (unacked ones can be lost, or the WAIT timed out). Made exact here by cutting the
+    /// log's tail on its master. No one sends afterwards, so only the feed check (read.lua through
+    /// RedisRoomHistory.HeadAsync) can find it: its rewind record must reach both replicas' members
+    /// through the room's shard (SPUBLISH), or nobody learns that the seqs they saw are gone.
+    /// </summary>
+    [Fact]
+    public async Task ALogThatLostItsTailIsFoundByTheFeedCheckAndEveryReplicasMembersGetAReset()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        var room = $"rewind-{Guid.NewGuid():N}"[..20];
+        await using var ana = await V1Client.ConnectAsync(app, room, ct);
+        await using var ben = await V1Client.ConnectElsewhereAsync(app, room, ana.Replica, ct);
+        for (var i = 1; i <= 3; i++)
+        {
+            await ana.SendAndAckAsync($"m{i}", $"c{i}", ct);
+            Assert.Equal($"m{i}", (await ben.ReceiveTypeAsync("message", ct)).Text());
+        }
+        var cli = await RedisCli.ForAsync(app, ct);
+        var nodes = ClusterNode.Parse(await cli.RunAsync(ct, "CLUSTER", "NODES"));
+        var before = await CallsAsync(nodes, ct);
+
+        Assert.Equal("2", await cli.RunAsync(ct, "ZREMRANGEBYSCORE", $"letschat:{{{room}}}:log", "2", "+inf"));
+        Assert.Equal("OK", await cli.RunAsync(ct, "SET", $"letschat:{{{room}}}:seq", "1", "KEEPTTL"));
+
+        var resets = new List<System.Text.Json.JsonElement>();
+        foreach (var member in new[] { ana, ben })
+        {
+            var reset = await member.ReceiveTypeAsync("reset", ct);
+            Assert.NotEqual(ana.Epoch, reset.Epoch());
+            Assert.Equal(["m1"], reset.Messages().Select(m => m.Text()));
+            resets.Add(reset);
+        }
+        Assert.Equal(resets[0].Epoch(), resets[1].Epoch());
+        var after = await CallsAsync(nodes, ct);
+        Assert.All(nodes, n => Assert.True(after[n.Port].Publish == before[n.Port].Publish, $"node {n.Port} ran classic PUBLISH for the rewind"));
+
+        // The room goes on under the new epoch, after what it kept.
+        var seq = await ben.SendAndAckAsync("after", "c4", ct);
+        var seen = await ana.ReceiveTypeAsync("message", ct);
+        output.WriteLine($"rewound from {ana.Epoch}:3 to {resets[0].Epoch()}:1; next send acked at {seq}");
+        Assert.Equal(("after", seq, resets[0].Epoch()), (seen.Text(), seen.Seq(), seen.Epoch()));
+        Assert.Equal(2, seq);
+    }
+
     private async Task<Dictionary<int, (long Spublish, long Publish, long Wait)>> CallsAsync(IReadOnlyList<ClusterNode> nodes, CancellationToken ct)
     {
         var cli = await RedisCli.ForAsync(app, ct);

@@ -8,10 +8,10 @@ namespace LetsChat.RoomService.Broker;
 
 /// <summary>
 /// Redis: publish.lua for messages and their updates, one pub/sub channel per room, one subscription per room per
-/// replica (sharded on a cluster: <see cref="RoomChannels"/>). What goes through Redis is defined in <see cref="RoomRecords"/>.
+/// replica (sharded on a cluster: <see cref="RedisTopology"/>). What goes through Redis is defined in <see cref="RoomRecords"/>.
 /// </summary>
 public sealed class RedisRoomBroker(
-    IConnectionMultiplexer redis, RoomChannels channels, ReplicaAcks replicaAcks, IOptions<RoomServiceOptions> options, RoomTelemetry telemetry) : IRoomBroker
+    IConnectionMultiplexer redis, RedisTopology topology, IOptions<RoomServiceOptions> options, RoomTelemetry telemetry) : IRoomBroker
 {
     private readonly RoomServiceOptions _options = options.Value;
 
@@ -67,17 +67,16 @@ public sealed class RedisRoomBroker(
         string refused;
         try
         {
-            result = (RedisResult[])(await db.ScriptEvaluateAsync(channels.PublishScript, RedisKeys.Log(room), args))!;
+            result = (RedisResult[])(await db.ScriptEvaluateAsync(topology.PublishScript, RedisKeys.Log(room), args))!;
             refused = (string)result[3]!;
-            if (refused.Length == 0 && channels.OnCluster)
+            if (refused.Length == 0)
             {
-                await replicaAcks.ConfirmAsync(room);
+                await topology.ConfirmAsync(room);
             }
         }
-        catch (Exception e) when (e is RedisException or TimeoutException && channels.OnCluster)
+        catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            // Also a WAIT sent to a master that has just become a replica (a handover).
-            channels.LayoutMayHaveChanged();
+            topology.WriteFailed();
             throw;
         }
         return new PublishResult((string)result[0]!, (long)result[1], (long)result[2] == 1, refused.Length == 0 ? null : refused);
@@ -86,7 +85,7 @@ public sealed class RedisRoomBroker(
     public async Task PublishTypingAsync(string room, ChatUser user, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        await redis.GetSubscriber().PublishAsync(channels.Live(room), RoomRecords.Typing(user));
+        await redis.GetSubscriber().PublishAsync(topology.Live(room), RoomRecords.Typing(user));
     }
 
     public async Task<IAsyncDisposable> SubscribeAsync(
@@ -95,7 +94,7 @@ public sealed class RedisRoomBroker(
         cancellationToken.ThrowIfCancellationRequested();
         // A message queue (not a handler) keeps the channel's order. It is drained a batch at a
         // time: what piled up while the room delivered the last batch goes out with one flush per socket.
-        var queue = await channels.OnCurrentLayoutAsync(() => redis.GetSubscriber().SubscribeAsync(channels.Live(room)));
+        var queue = await topology.OnCurrentLayoutAsync(() => redis.GetSubscriber().SubscribeAsync(topology.Live(room)));
         _ = Task.Run(() => DrainAsync(room, queue, onEvents), CancellationToken.None); // ends when the queue completes
         return new Subscription(queue);
     }

@@ -81,7 +81,7 @@ public static class RoomServiceExtensions
         builder.Services.AddSingleton<ReplicaIdentity>();
         builder.Services.AddSingleton<RoomTelemetry>();
         builder.Services.AddSingleton<SessionCookie>();
-        builder.Services.AddSingleton<RoomChannels>();
+        builder.Services.AddSingleton<RedisTopology>();
         builder.Services.AddSingleton<ReplicaAcks>();
         builder.Services.AddSingleton<IRoomBroker, RedisRoomBroker>();
         builder.Services.AddSingleton<IRoomHistory, RedisRoomHistory>();

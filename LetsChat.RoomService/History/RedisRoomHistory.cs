@@ -6,7 +6,7 @@ using StackExchange.Redis;
 namespace LetsChat.RoomService.History;
 
 /// <summary>History from the room's sorted set, read with read.lua (epoch, bounds and slice in one step).</summary>
-public sealed class RedisRoomHistory(IConnectionMultiplexer redis, RoomChannels channels, IOptions<RoomServiceOptions> options) : IRoomHistory
+public sealed class RedisRoomHistory(IConnectionMultiplexer redis, RedisTopology topology, IOptions<RoomServiceOptions> options) : IRoomHistory
 {
     public Task<HistoryPage> LatestAsync(string room, int limit, bool create, CancellationToken cancellationToken) =>
         ReadAsync(room, "latest", 0, limit, create, cancellationToken);
@@ -22,7 +22,7 @@ public sealed class RedisRoomHistory(IConnectionMultiplexer redis, RoomChannels 
         cancellationToken.ThrowIfCancellationRequested();
         var fresh = RedisRoomBroker.NewEpoch();
         var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(
-            channels.ReadScript,
+            topology.ReadScript,
             RedisKeys.Log(room),
             ["after", seen.Seq, 0, "", options.Value.RetentionSeconds, seen.Epoch ?? "", seen.Seq, fresh, RedisKeys.LiveChannel(room)]))!;
         var epoch = (string)result[0]!;
@@ -56,7 +56,7 @@ public sealed class RedisRoomHistory(IConnectionMultiplexer redis, RoomChannels 
         RedisValue[] args = create
             ? [mode, bound, limit, fresh, o.RetentionSeconds, "", 0, fresh, RedisKeys.LiveChannel(room), o.EmptyRoomSeconds, o.HistoryFrameBytes]
             : [mode, bound, limit, "", o.RetentionSeconds, "", 0, "", "", o.EmptyRoomSeconds, o.HistoryFrameBytes];
-        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(channels.ReadScript, RedisKeys.Log(room), args))!;
+        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(topology.ReadScript, RedisKeys.Log(room), args))!;
 
         var epoch = (string)result[0]!;
         var messages = new List<RoomEvent>(result.Length - 4);

@@ -8,7 +8,7 @@ using StackExchange.Redis;
 namespace LetsChat.RoomService.Presence;
 
 /// <summary>Presence in Redis (presence.lua), plus the index of rooms with members (<see cref="RedisKeys.RoomIndex"/>).</summary>
-public sealed class RedisRoomPresence(IConnectionMultiplexer redis, RoomChannels channels, IOptions<RoomServiceOptions> options, TimeProvider clock) : IRoomPresence
+public sealed class RedisRoomPresence(IConnectionMultiplexer redis, RedisTopology topology, IOptions<RoomServiceOptions> options, TimeProvider clock) : IRoomPresence
 {
     // How many recently active rooms GET /api/rooms looks at before counting members.
     private const int IndexScan = 500;
@@ -24,7 +24,7 @@ public sealed class RedisRoomPresence(IConnectionMultiplexer redis, RoomChannels
     // The directory lives in one slot of its own: a failover or handover of its master must not
     // refuse joins in every room, so the write reads the cluster's layout again and retries too.
     private Task<bool> ListAsync(string room) =>
-        channels.OnCurrentLayoutAsync(() => redis.GetDatabase().SortedSetAddAsync(RedisKeys.RoomIndex, room, clock.GetUtcNow().ToUnixTimeMilliseconds()));
+        topology.OnCurrentLayoutAsync(() => redis.GetDatabase().SortedSetAddAsync(RedisKeys.RoomIndex, room, clock.GetUtcNow().ToUnixTimeMilliseconds()));
 
     public Task LeaveAsync(string room, PresenceEntry entry, CancellationToken cancellationToken) =>
         RunAsync(room, "leave", [entry.Key], cancellationToken);
@@ -81,7 +81,7 @@ public sealed class RedisRoomPresence(IConnectionMultiplexer redis, RoomChannels
         cancellationToken.ThrowIfCancellationRequested();
         // A room is in the index while some replica reports members (every heartbeat); older entries are stale.
         var stale = clock.GetUtcNow().ToUnixTimeMilliseconds() - 2 * _options.PresenceTtlSeconds * 1000L;
-        await channels.OnCurrentLayoutAsync(() => redis.GetDatabase().SortedSetRemoveRangeByScoreAsync(RedisKeys.RoomIndex, double.NegativeInfinity, stale));
+        await topology.OnCurrentLayoutAsync(() => redis.GetDatabase().SortedSetRemoveRangeByScoreAsync(RedisKeys.RoomIndex, double.NegativeInfinity, stale));
         return stale;
     }
 
@@ -90,7 +90,7 @@ public sealed class RedisRoomPresence(IConnectionMultiplexer redis, RoomChannels
         cancellationToken.ThrowIfCancellationRequested();
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         RedisValue[] values = [operation, now, now + _options.PresenceTtlSeconds * 1000L, RedisKeys.LiveChannel(room), _options.PresenceListed, .. args];
-        return channels.OnCurrentLayoutAsync(() => redis.GetDatabase().ScriptEvaluateAsync(channels.PresenceScript, RedisKeys.Presence(room), values));
+        return topology.OnCurrentLayoutAsync(() => redis.GetDatabase().ScriptEvaluateAsync(topology.PresenceScript, RedisKeys.Presence(room), values));
     }
 
     private static string UserJson(ChatUser user) => RoomRecords.User(user);

@@ -6,12 +6,12 @@ public class RedisScriptsTests
 {
     [Theory]
     [InlineData("publish")]
+    [InlineData("read")]
     [InlineData("presence")]
     public void OnAClusterEveryPublishOfAScriptIsSharded(string script)
     {
-        var (classic, sharded) = script == "publish"
-            ? (RedisScripts.Publish, RedisScripts.PublishSharded)
-            : (RedisScripts.Presence, RedisScripts.PresenceSharded);
+        var classic = script switch { "publish" => RedisScripts.Publish, "read" => RedisScripts.Read, _ => RedisScripts.Presence };
+        var sharded = RedisTopology.Sharded(classic);
 
         Assert.DoesNotContain("redis.call('PUBLISH'", sharded);
         Assert.Equal(Count(classic, "redis.call('PUBLISH'"), Count(sharded, "redis.call('SPUBLISH'"));

@@ -6,8 +6,8 @@ would) with the arguments the room service passes, a fresh dedupe id each, and r
 CPU (INFO cpu) around it. Prints each version's median and range of µs per call and the new/old
 ratio per round. redis-server runs on a free 127.0.0.1 port, memory only.
 
-    git show HEAD~1:LetsChat.RoomService/Broker/Lua/publish.lua > /tmp/old.lua
-    bench/script_compare.py /tmp/old.lua LetsChat.RoomService/Broker/Lua/publish.lua
+    git show HEAD~1:LetsChat.RoomService/Redis/Lua/publish.lua > /tmp/old.lua
+    bench/script_compare.py /tmp/old.lua LetsChat.RoomService/Redis/Lua/publish.lua
 """
 import os
 import statistics

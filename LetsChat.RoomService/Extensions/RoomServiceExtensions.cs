@@ -1,17 +1,15 @@
 using LetsChat.RoomService;
-using LetsChat.RoomService.Broker;
-using LetsChat.RoomService.Connections;
-using LetsChat.RoomService.History;
+using LetsChat.RoomService.Api;
 using LetsChat.RoomService.Identity;
-using LetsChat.RoomService.Presence;
+using LetsChat.RoomService.Redis;
 using LetsChat.RoomService.Rooms;
 using LetsChat.RoomService.Security;
-using Microsoft.AspNetCore.HttpOverrides;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
+using LetsChat.RoomService.Sockets;
 using LetsChat.RoomService.Telemetry;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.StackExchangeRedis;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using LetsChat.RoomService.Wire;
 
 namespace LetsChat.RoomService.Identity;
 

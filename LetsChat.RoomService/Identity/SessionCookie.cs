@@ -1,7 +1,8 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using LetsChat.RoomService.Broker;
+using LetsChat.RoomService.Redis;
+using LetsChat.RoomService.Wire;
 using Microsoft.AspNetCore.DataProtection;
 using StackExchange.Redis;
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using LetsChat.RoomService.Broker;
 
 namespace LetsChat.RoomService.Rooms;
 
@@ -112,7 +111,7 @@ public sealed class LocalRooms(IRoomBroker broker, RoomFeed feed)
     }
 
     /// <summary>Bytes waiting behind unfinished flushes in this replica's sockets.</summary>
-    public long PendingBytes() => _rooms.Values.Sum(r => r.Members.Sum(m => m.Connection.PendingBytes));
+    public long PendingBytes() => _rooms.Values.Sum(r => r.Members.Sum(m => m.Outbox.PendingBytes));
 
     private void Retire(Room room)
     {

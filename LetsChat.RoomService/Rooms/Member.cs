@@ -1,7 +1,4 @@
-using LetsChat.RoomService.Connections;
-using LetsChat.RoomService.Identity;
-using LetsChat.RoomService.Presence;
-using LetsChat.RoomService.Protocol;
+using LetsChat.RoomService.Wire;
 
 namespace LetsChat.RoomService.Rooms;
 
@@ -25,11 +22,11 @@ public sealed class Member
     private long _lastSeq;
     private long _lastTypingTicks = long.MinValue;
 
-    public Member(ChatUser user, string connectionId, ChatProtocolKind protocol, ChatConnection connection, int holdLimit)
+    public Member(ChatUser user, string connectionId, ChatProtocolKind protocol, IOutbox outbox, int holdLimit)
     {
         User = user;
         Protocol = protocol;
-        Connection = connection;
+        Outbox = outbox;
         Presence = new PresenceEntry(user, connectionId);
         _holdLimit = holdLimit;
         // Seed sockets have no history or resume: they go live at once.
@@ -40,7 +37,8 @@ public sealed class Member
 
     public ChatProtocolKind Protocol { get; }
 
-    public ChatConnection Connection { get; }
+    /// <summary>Where this member's frames go: its socket.</summary>
+    public IOutbox Outbox { get; }
 
     public PresenceEntry Presence { get; }
 
@@ -63,7 +61,7 @@ public sealed class Member
             }
             else
             {
-                Connection.RequestClose(CloseCodes.TryAgainLater, "Too slow: fell behind while catching up.");
+                Outbox.RequestClose(CloseCodes.TryAgainLater, "Too slow: fell behind while catching up.");
             }
         }
     }
@@ -104,7 +102,7 @@ public sealed class Member
                 // The log went backwards: what this client has becomes the log's recent messages.
                 _epoch = e.Epoch;
                 _lastSeq = e.Seq;
-                Connection.Deliver(e.V1Wire, 0);
+                Outbox.Deliver(e.V1Wire, 0);
             }
             return;
         }
@@ -117,11 +115,11 @@ public sealed class Member
             if (Protocol == ChatProtocolKind.V1 && _epoch is not null && e.Epoch != _epoch)
             {
                 // The room's log was lost (Redis restarted empty): say so before the new log's first message.
-                Connection.Deliver(WireFrame.Text(V1Frames.History("reset", e.Epoch, [], more: false, reason: "epoch_changed")));
+                Outbox.Deliver(WireFrame.Text(V1Frames.History("reset", e.Epoch, [], more: false, reason: "epoch_changed")));
             }
             _epoch = e.Epoch;
             _lastSeq = e.Seq;
         }
-        Connection.Deliver(Protocol == ChatProtocolKind.Seed ? e.SeedWire : e.V1Wire, e.PublishedAtMs);
+        Outbox.Deliver(Protocol == ChatProtocolKind.Seed ? e.SeedWire : e.V1Wire, e.PublishedAtMs);
     }
 }

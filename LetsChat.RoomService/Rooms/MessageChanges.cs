@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
-using LetsChat.RoomService.Identity;
-using LetsChat.RoomService.Protocol;
+using LetsChat.RoomService.Wire;
 
 namespace LetsChat.RoomService.Rooms;
 

@@ -52,7 +52,7 @@ public sealed class Room(string name)
     {
         foreach (var member in Volatile.Read(ref _members))
         {
-            member.Connection.Flush();
+            member.Outbox.Flush();
         }
     }
 }

@@ -1,4 +1,4 @@
-using LetsChat.RoomService.Protocol;
+using LetsChat.RoomService.Wire;
 
 namespace LetsChat.RoomService.Rooms;
 
@@ -16,7 +16,7 @@ public enum RoomEventKind
 }
 
 /// <summary>
-/// One event of a room, read once per replica from its channel or its log (Broker/RoomRecords).
+/// One event of a room, read once per replica from its channel or its log (Redis/RoomRecords).
 /// <see cref="Body"/> is the JSON the record carried: a message's body, or the user of a presence
 /// change or a typing event. The frames each protocol sends are built from it on first use and
 /// then shared by every recipient on this replica: one encoding per event per protocol, none per

@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using LetsChat.RoomService.Broker;
-using LetsChat.RoomService.History;
-using LetsChat.RoomService.Protocol;
 using LetsChat.RoomService.Telemetry;
+using LetsChat.RoomService.Wire;
 using Microsoft.Extensions.Options;
 
 namespace LetsChat.RoomService.Rooms;
@@ -131,7 +129,7 @@ public sealed partial class RoomFeed(
         {
             return; // rewound or recreated again since: the newer record, or the gap fill, handles it
         }
-        var frame = V1Frames.History("reset", page.Epoch, page.Messages, page.More, reason: "epoch_changed");
+        var frame = V1Frames.History("reset", page.Epoch, page.V1, page.More, reason: "epoch_changed");
         room.Feed = (page.Epoch, page.LastSeq);
         room.Deliver(new RoomEvent(RoomEventKind.Reset, room.Name, page.Epoch, page.LastSeq, null, frame, null));
     }

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
-using LetsChat.RoomService.Broker;
-using LetsChat.RoomService.Identity;
+using LetsChat.RoomService.Redis;
 using LetsChat.RoomService.Telemetry;
+using LetsChat.RoomService.Wire;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -11,7 +11,7 @@ namespace LetsChat.RoomService.Security;
 /// <summary>
 /// At most <c>MaxConnectionsPerIp</c> sockets per client network (an IPv4 address, or an IPv6 /64:
 /// <see cref="ClientNetwork"/>) and <c>MaxConnectionsPerUser</c> per signed-in user, across every
-/// replica. Each open socket is a lease in Redis (Broker/Lua/sockets.lua): the replica holding it
+/// replica. Each open socket is a lease in Redis (Redis/Lua/sockets.lua): the replica holding it
 /// renews it every presence heartbeat, gives it back at the close, and a crashed replica's leases
 /// run out within <c>PresenceTtlSeconds</c>. Anonymous sockets are each their own user, so only
 /// their network counts. The client's address is the one the gateway put in X-Forwarded-For

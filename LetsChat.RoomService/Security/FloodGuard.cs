@@ -1,6 +1,6 @@
 using System.Net;
 using System.Threading.RateLimiting;
-using LetsChat.RoomService.Identity;
+using LetsChat.RoomService.Wire;
 
 namespace LetsChat.RoomService.Security;
 

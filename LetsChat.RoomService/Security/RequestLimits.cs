@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Threading.RateLimiting;
 using LetsChat.RoomService.Identity;
 using LetsChat.RoomService.Telemetry;

@@ -1,10 +1,11 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using LetsChat.RoomService;
-using LetsChat.RoomService.Broker;
-using LetsChat.RoomService.Identity;
+using LetsChat.RoomService.Redis;
+using LetsChat.RoomService.Rooms;
 using LetsChat.RoomService.Telemetry;
-using System.Diagnostics.Metrics;
+using LetsChat.RoomService.Wire;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;

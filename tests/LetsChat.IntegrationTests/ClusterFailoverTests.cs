@@ -1,10 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using Aspire.Hosting;
-using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace LetsChat.IntegrationTests;

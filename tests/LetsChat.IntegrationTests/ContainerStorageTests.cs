@@ -1,7 +1,5 @@
-using LetsChat.AppHost;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Configuration;
 
 namespace LetsChat.IntegrationTests;
 

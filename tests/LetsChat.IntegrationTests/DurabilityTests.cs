@@ -1,7 +1,6 @@
 using System.Net.Http.Json;
-using Aspire.Hosting;
-using Aspire.Hosting.Testing;
 using System.Text.Json;
+using Aspire.Hosting.Testing;
 using Xunit.Abstractions;
 
 namespace LetsChat.IntegrationTests;

@@ -1,9 +1,6 @@
-using LetsChat.LoadTest;
 using System.Diagnostics;
-using Aspire.Hosting;
-using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
-using Microsoft.Extensions.DependencyInjection;
+using LetsChat.LoadTest;
 using Xunit.Abstractions;
 
 namespace LetsChat.IntegrationTests;

@@ -1,9 +1,7 @@
-using LetsChat.LoadTest;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Net.WebSockets;
-using System.Text;
-using System.Text.Json;
+using LetsChat.LoadTest;
 using Xunit.Abstractions;
 
 namespace LetsChat.IntegrationTests;

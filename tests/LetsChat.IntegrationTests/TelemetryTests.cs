@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.WebSockets;
-using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;

@@ -4,13 +4,10 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using LetsChat.RoomService;
-using LetsChat.RoomService.Broker;
-using LetsChat.RoomService.Connections;
-using LetsChat.RoomService.Identity;
-using LetsChat.RoomService.Presence;
-using LetsChat.RoomService.Protocol;
 using LetsChat.RoomService.Rooms;
 using LetsChat.RoomService.Security;
+using LetsChat.RoomService.Sockets;
+using LetsChat.RoomService.Wire;
 using Microsoft.Extensions.Logging.Abstractions;
 using static LetsChat.Tests.TestRooms;
 
@@ -30,8 +27,8 @@ public sealed class ChatSessionTests : IDisposable
     private (ChatSession Session, Member Member) Open(ChatProtocolKind protocol = ChatProtocolKind.V1, bool limited = false)
     {
         var member = NewMember(protocol);
-        member.Connection.Attach(Stream.Null, _wire.Writer, ReadOnlyMemory<byte>.Empty, () => { }, protocol == ChatProtocolKind.V1 ? ChatProtocols.V1Name : null);
-        var session = new ChatSession("a", member, "r1", _broker, new FakeHistory(), new NoPresence(), _options, Telemetry, TimeProvider.System, NullLogger.Instance)
+        member.Socket().Attach(Stream.Null, _wire.Writer, ReadOnlyMemory<byte>.Empty, () => { }, protocol == ChatProtocolKind.V1 ? ChatProtocols.V1Name : null);
+        var session = new ChatSession("a", member, member.Socket(), "r1", _broker, new FakeHistory(), new NoPresence(), _options, Telemetry, TimeProvider.System, NullLogger.Instance)
         {
             Flood = limited ? _guard.For(member.Presence.ConnectionId) : null,
         };
@@ -81,7 +78,7 @@ public sealed class ChatSessionTests : IDisposable
         var error = await NextFrameAsync();
         Assert.Equal(("error", code), (error.GetProperty("type").GetString(), error.GetProperty("code").GetString()));
         Assert.Empty(_broker.Published);
-        Assert.Null(member.Connection.CloseStatus); // an error frame, not a close: the socket stays usable
+        Assert.Null(member.Socket().CloseStatus); // an error frame, not a close: the socket stays usable
     }
 
     [Fact]
@@ -106,7 +103,7 @@ public sealed class ChatSessionTests : IDisposable
 
         await session.OnFrameAsync(Json(frame));
 
-        Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, member.Connection.CloseStatus);
+        Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, member.Socket().CloseStatus);
         Assert.Empty(_broker.Published);
     }
 
@@ -119,7 +116,7 @@ public sealed class ChatSessionTests : IDisposable
 
         var published = Assert.Single(_broker.Published);
         Assert.Equal((null, "hello"), (published.ClientId, published.Text));
-        Assert.Null(member.Connection.CloseStatus);
+        Assert.Null(member.Socket().CloseStatus);
     }
 
     [Fact]
@@ -136,7 +133,7 @@ public sealed class ChatSessionTests : IDisposable
         var frames = new[] { await NextFrameAsync(), await NextFrameAsync(), await NextFrameAsync() };
         Assert.Equal(["ack", "ack", "error"], frames.Select(f => f.GetProperty("type").GetString()));
         Assert.Equal("rate_limited", frames[2].GetProperty("code").GetString());
-        Assert.Equal(WebSocketCloseStatus.PolicyViolation, member.Connection.CloseStatus);
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, member.Socket().CloseStatus);
     }
 
     /// <summary>The next text frame the connection wrote (server frames are unmasked); keep-alives skipped.</summary>

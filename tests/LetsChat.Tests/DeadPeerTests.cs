@@ -1,9 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using LetsChat.RoomService;
-using LetsChat.RoomService.Connections;
-using LetsChat.RoomService.History;
 using LetsChat.RoomService.Rooms;
+using LetsChat.RoomService.Sockets;
 
 namespace LetsChat.Tests;
 

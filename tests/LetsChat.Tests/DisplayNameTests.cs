@@ -1,4 +1,4 @@
-using LetsChat.RoomService.Identity;
+using LetsChat.RoomService.Wire;
 
 namespace LetsChat.Tests;
 

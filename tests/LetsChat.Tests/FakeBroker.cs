@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using LetsChat.RoomService.Broker;
-using LetsChat.RoomService.Identity;
+using LetsChat.RoomService.Redis;
 using LetsChat.RoomService.Rooms;
+using LetsChat.RoomService.Wire;
 
 namespace LetsChat.Tests;
 

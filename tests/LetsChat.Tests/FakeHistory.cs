@@ -1,4 +1,3 @@
-using LetsChat.RoomService.History;
 using LetsChat.RoomService.Rooms;
 
 namespace LetsChat.Tests;

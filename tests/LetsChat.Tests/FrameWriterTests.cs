@@ -1,6 +1,6 @@
 using System.IO.Pipelines;
 using System.Text;
-using LetsChat.RoomService.Connections;
+using LetsChat.RoomService.Sockets;
 
 namespace LetsChat.Tests;
 

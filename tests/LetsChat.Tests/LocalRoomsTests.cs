@@ -1,7 +1,7 @@
 using LetsChat.RoomService;
-using LetsChat.RoomService.Broker;
-using LetsChat.RoomService.Protocol;
+using LetsChat.RoomService.Redis;
 using LetsChat.RoomService.Rooms;
+using LetsChat.RoomService.Wire;
 using static LetsChat.Tests.TestRooms;
 
 namespace LetsChat.Tests;
@@ -122,9 +122,9 @@ public class LocalRoomsTests
             await _broker.DeliverAsync("a", MessageEvent(seq));
         }
 
-        Assert.Equal(1013, (int?)slow.Connection.CloseStatus);
-        Assert.Null(healthy.Connection.CloseStatus);
-        Assert.Equal(3 * frameBytes, healthy.Connection.PendingBytes);
+        Assert.Equal(1013, (int?)slow.Socket().CloseStatus);
+        Assert.Null(healthy.Socket().CloseStatus);
+        Assert.Equal(3 * frameBytes, healthy.Socket().PendingBytes);
     }
 
     [Fact]

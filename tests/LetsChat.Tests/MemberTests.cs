@@ -1,5 +1,5 @@
 using System.Text.Json;
-using LetsChat.RoomService.Protocol;
+using LetsChat.RoomService.Wire;
 using static LetsChat.Tests.TestRooms;
 
 namespace LetsChat.Tests;
@@ -99,7 +99,7 @@ public class MemberTests
             member.Deliver(MessageEvent(seq));
         }
 
-        Assert.Equal(1013, (int?)member.Connection.CloseStatus);
+        Assert.Equal(1013, (int?)member.Socket().CloseStatus);
     }
 
     [Fact]

@@ -1,9 +1,8 @@
 using System.Text;
 using System.Text.Json;
-using LetsChat.RoomService.Broker;
-using LetsChat.RoomService.Identity;
-using LetsChat.RoomService.Protocol;
+using LetsChat.RoomService.Redis;
 using LetsChat.RoomService.Rooms;
+using LetsChat.RoomService.Wire;
 
 namespace LetsChat.Tests;
 

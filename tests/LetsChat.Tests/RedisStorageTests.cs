@@ -1,7 +1,6 @@
 using LetsChat.AppHost;
-using Aspire.Hosting.ApplicationModel;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LetsChat.Tests;
 

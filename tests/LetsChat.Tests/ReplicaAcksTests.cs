@@ -1,4 +1,4 @@
-using LetsChat.RoomService.Broker;
+using LetsChat.RoomService.Redis;
 using StackExchange.Redis;
 
 namespace LetsChat.Tests;

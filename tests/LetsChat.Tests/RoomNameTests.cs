@@ -1,4 +1,4 @@
-using LetsChat.RoomService.Protocol;
+using LetsChat.RoomService.Wire;
 
 namespace LetsChat.Tests;
 

@@ -64,7 +64,7 @@ public class FloodGuardTests
     {
         var (budget, _) = FrameBudgetTests.Budget(perSecond: 10, bucket: 4);
         using var guard = Guard(burst: 100, closeAfter: 100, budget);
-        var ana = new LetsChat.RoomService.Identity.ChatUser("u_ana", "Ana");
+        var ana = new LetsChat.RoomService.Wire.ChatUser("u_ana", "Ana");
         var tab1 = guard.For("c1", ana, IPAddress.Parse("192.0.2.1"));
         var tab2 = guard.For("c2", ana, IPAddress.Parse("198.51.100.1"));
 
@@ -73,8 +73,8 @@ public class FloodGuardTests
         Assert.Equal(FloodGuard.Verdict.User, await tab2.CheckAsync());
 
         // Two anonymous sockets of one network: the network's budget is the one that runs out.
-        var first = guard.For("c3", LetsChat.RoomService.Identity.ChatUser.Anonymous("c3"), IPAddress.Parse("203.0.113.1"));
-        var second = guard.For("c4", LetsChat.RoomService.Identity.ChatUser.Anonymous("c4"), IPAddress.Parse("203.0.113.1"));
+        var first = guard.For("c3", LetsChat.RoomService.Wire.ChatUser.Anonymous("c3"), IPAddress.Parse("203.0.113.1"));
+        var second = guard.For("c4", LetsChat.RoomService.Wire.ChatUser.Anonymous("c4"), IPAddress.Parse("203.0.113.1"));
         var network = (await CheckAsync(first, 2)).Concat(await CheckAsync(second, 2));
         Assert.Equal([true, true, true, true], network);
         Assert.Equal(FloodGuard.Verdict.Network, await first.CheckAsync());
@@ -85,7 +85,7 @@ public class FloodGuardTests
     {
         var (budget, _) = FrameBudgetTests.Budget(perSecond: 10, bucket: 1);
         using var guard = new FloodGuard(new RoomServiceOptions { FrameBurst = 100, FramesPerSecond = 1 }, budget, [IPNetwork.Parse("127.0.0.0/8")]);
-        var meter = guard.For("c1", LetsChat.RoomService.Identity.ChatUser.Anonymous("c1"), IPAddress.Loopback);
+        var meter = guard.For("c1", LetsChat.RoomService.Wire.ChatUser.Anonymous("c1"), IPAddress.Loopback);
 
         Assert.All(await CheckAsync(meter, 10), Assert.True);
     }

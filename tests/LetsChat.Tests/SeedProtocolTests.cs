@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using LetsChat.RoomService.Protocol;
+using LetsChat.RoomService.Wire;
 
 namespace LetsChat.Tests;
 

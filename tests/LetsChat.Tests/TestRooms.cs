@@ -1,12 +1,11 @@
 using System.Diagnostics.Metrics;
 using System.Text;
 using LetsChat.RoomService;
-using LetsChat.RoomService.Broker;
-using LetsChat.RoomService.Connections;
-using LetsChat.RoomService.Identity;
-using LetsChat.RoomService.Protocol;
+using LetsChat.RoomService.Redis;
 using LetsChat.RoomService.Rooms;
+using LetsChat.RoomService.Sockets;
 using LetsChat.RoomService.Telemetry;
+using LetsChat.RoomService.Wire;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LetsChat.Tests;
@@ -35,10 +34,13 @@ internal static class TestRooms
     public static RoomEvent TypingEvent(string userId) =>
         RoomRecords.Read("a", RoomRecords.Typing(new ChatUser(userId, "N")))!;
 
+    /// <summary>The member's outbox as the socket it is here (every test member gets a real ChatConnection).</summary>
+    public static ChatConnection Socket(this Member member) => (ChatConnection)member.Outbox;
+
     public static List<string> Drain(Member member)
     {
         var frames = new List<string>();
-        while (member.Connection.TryTakeQueued(out var frame))
+        while (member.Socket().TryTakeQueued(out var frame))
         {
             frames.Add(Encoding.UTF8.GetString(frame.Span));
         }

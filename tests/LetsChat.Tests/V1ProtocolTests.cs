@@ -1,10 +1,9 @@
 using System.Text;
 using System.Text.Json;
-using LetsChat.RoomService.Broker;
-using LetsChat.RoomService.Connections;
-using LetsChat.RoomService.Identity;
-using LetsChat.RoomService.Protocol;
+using LetsChat.RoomService.Redis;
 using LetsChat.RoomService.Rooms;
+using LetsChat.RoomService.Sockets;
+using LetsChat.RoomService.Wire;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 
@@ -110,7 +109,7 @@ public class V1ProtocolTests
     {
         var stored = new[] { TestRooms.MessageEvent(1, "a"), TestRooms.MessageEvent(2, "b") };
 
-        var frame = V1Frames.History("reset", "e1", stored, more: true, reason: "gap_too_old");
+        var frame = V1Frames.History("reset", "e1", [.. stored.Select(m => m.V1)], more: true, reason: "gap_too_old");
 
         using var json = JsonDocument.Parse(frame);
         Assert.Equal("reset", json.RootElement.GetProperty("type").GetString());

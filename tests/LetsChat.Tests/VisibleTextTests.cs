@@ -1,5 +1,4 @@
-using LetsChat.RoomService.Identity;
-using LetsChat.RoomService.Protocol;
+using LetsChat.RoomService.Wire;
 
 namespace LetsChat.Tests;
 

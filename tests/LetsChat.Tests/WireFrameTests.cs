@@ -1,6 +1,6 @@
 using System.Net.WebSockets;
 using System.Text;
-using LetsChat.RoomService.Protocol;
+using LetsChat.RoomService.Wire;
 
 namespace LetsChat.Tests;
 
@@ -50,7 +50,7 @@ public class WireFrameTests
     public void TheHandshakeAcceptKeyIsTheOneRfc6455Gives()
     {
         // RFC 6455 §1.3's own example.
-        Assert.Equal("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", LetsChat.RoomService.Connections.ChatUpgrade.AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="));
+        Assert.Equal("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", LetsChat.RoomService.Sockets.ChatUpgrade.AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="));
     }
 
     // A client-side WebSocket over the bytes: it rejects anything RFC 6455 does not allow from a server.

@@ -1,0 +1,150 @@
+using LetsChat.RoomService.Rooms;
+using LetsChat.RoomService.Telemetry;
+using LetsChat.RoomService.Wire;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace LetsChat.RoomService.Redis;
+
+/// <summary>
+/// Redis: publish.lua for messages and their updates, one pub/sub channel per room, one subscription per room per
+/// replica (sharded on a cluster: <see cref="RedisTopology"/>). What goes through Redis is defined in <see cref="RoomRecords"/>.
+/// </summary>
+public sealed class RedisRoomBroker(
+    IConnectionMultiplexer redis, RedisTopology topology, IOptions<RoomServiceOptions> options, RoomTelemetry telemetry) : IRoomBroker
+{
+    private readonly RoomServiceOptions _options = options.Value;
+
+    public string MessagingSystem => "redis";
+
+    public string DestinationOf(string room) => RedisKeys.LiveChannel(room);
+
+    public async Task<PublishResult> PublishAsync(string room, OutgoingMessage message, CancellationToken cancellationToken)
+    {
+        // StackExchange.Redis has no per-call cancellation; its own timeouts bound the wait.
+        cancellationToken.ThrowIfCancellationRequested();
+        var dedupeKey = message.ClientId is null ? "" : $"{message.User.Id} {message.ClientId}";
+        return await EvaluateAsync(room,
+        [
+            RedisKeys.LiveChannel(room),
+            NewEpoch(),
+            dedupeKey,
+            RoomRecords.Body(message),
+            _options.HistoryLength,
+            _options.RetentionSeconds,
+            message.Seen.Epoch ?? "",
+            message.Seen.Seq,
+            "",
+            message.ReplyTo?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
+        ]);
+    }
+
+    public async Task<PublishResult> UpdateAsync(string room, OutgoingUpdate update, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return await EvaluateAsync(room,
+        [
+            RedisKeys.LiveChannel(room),
+            NewEpoch(),
+            $"{update.User.Id} {update.ClientId}",
+            update.Body,
+            _options.HistoryLength,
+            _options.RetentionSeconds,
+            update.Seen.Epoch ?? "",
+            update.Seen.Seq,
+            update.Target,
+            update.ReadEntry,
+            update.NewEntry,
+            update.Unchanged ? "1" : "0",
+            update.Reactors,
+        ]);
+    }
+
+    private async Task<PublishResult> EvaluateAsync(string room, RedisValue[] args)
+    {
+        var db = redis.GetDatabase();
+        RedisResult[] result;
+        string refused;
+        try
+        {
+            result = (RedisResult[])(await db.ScriptEvaluateAsync(topology.PublishScript, RedisKeys.Log(room), args))!;
+            refused = (string)result[3]!;
+            if (refused.Length == 0)
+            {
+                await topology.ConfirmAsync(room);
+            }
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            topology.WriteFailed();
+            throw;
+        }
+        return new PublishResult((string)result[0]!, (long)result[1], (long)result[2] == 1, refused.Length == 0 ? null : refused);
+    }
+
+    public async Task PublishTypingAsync(string room, ChatUser user, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        await redis.GetSubscriber().PublishAsync(topology.Live(room), RoomRecords.Typing(user));
+    }
+
+    public async Task<IAsyncDisposable> SubscribeAsync(
+        string room, Func<IReadOnlyList<RoomEvent>, Task> onEvents, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        // A message queue (not a handler) keeps the channel's order. It is drained a batch at a
+        // time: what piled up while the room delivered the last batch goes out with one flush per socket.
+        var queue = await topology.OnCurrentLayoutAsync(() => redis.GetSubscriber().SubscribeAsync(topology.Live(room)));
+        _ = Task.Run(() => DrainAsync(room, queue, onEvents), CancellationToken.None); // ends when the queue completes
+        return new Subscription(queue);
+    }
+
+    private async Task DrainAsync(string room, ChannelMessageQueue queue, Func<IReadOnlyList<RoomEvent>, Task> onEvents)
+    {
+        var batch = new List<RoomEvent>(); // grows to the longest burst seen, then is reused
+        while (true)
+        {
+            try
+            {
+                Add(batch, room, await queue.ReadAsync());
+            }
+            catch (Exception ex) when (ex is System.Threading.Channels.ChannelClosedException or OperationCanceledException)
+            {
+                return; // unsubscribed
+            }
+            while (batch.Count < MaxBatch && queue.TryRead(out var next))
+            {
+                Add(batch, room, next);
+            }
+            if (batch.Count > 0)
+            {
+                await onEvents(batch);
+                batch.Clear();
+            }
+        }
+    }
+
+    // Each record is parsed once here, for every member of the room on this replica.
+    private void Add(List<RoomEvent> batch, string room, ChannelMessage message)
+    {
+        if (RoomRecords.Read(room, (byte[])message.Message!) is { } e)
+        {
+            batch.Add(e);
+        }
+        else
+        {
+            telemetry.FrameDropped();
+        }
+    }
+
+    /// <summary>Most events handed over at once: a long backlog is delivered (and flushed) in slices.</summary>
+    private const int MaxBatch = 256;
+
+    /// <summary>A candidate epoch; Redis keeps it only when the room has none.</summary>
+    internal static string NewEpoch() => Guid.NewGuid().ToString("N")[..16];
+
+    private sealed class Subscription(ChannelMessageQueue queue) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await queue.UnsubscribeAsync();
+    }
+}

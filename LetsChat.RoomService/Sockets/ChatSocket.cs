@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using LetsChat.RoomService.Rooms;
+using LetsChat.RoomService.Security;
+using LetsChat.RoomService.Wire;
+using Microsoft.AspNetCore.Connections;
+
+namespace LetsChat.RoomService.Sockets;
+
+/// <summary>
+/// One chat socket's life: joined before its 101 (<see cref="JoinAsync"/>, during the upgrade
+/// request), then run on the raw connection once the HTTP layer has let go of it
+/// (<see cref="RunAsync"/>), and always left, however it ends.
+/// </summary>
+public sealed partial class ChatSocket
+{
+    private readonly ChatServices _chat;
+    private readonly string _room;
+    private readonly Member _member;
+    private readonly ResumePoint? _resume;
+    private readonly IDisposable _slot;
+    private readonly string? _subProtocol;
+    private readonly byte[] _handshake;
+    private readonly ChatSession _session;
+    private readonly SocketLogScope _scope;
+    private Room? _joined;
+
+    /// <param name="secWebSocketKey">The upgrade's Sec-WebSocket-Key, answered in the 101.</param>
+    /// <param name="flood">The frame limits of this socket, its user and its network.</param>
+    public ChatSocket(ChatServices chat, string room, Member member, ChatConnection connection, ResumePoint? resume, IDisposable slot, FloodGuard.Meter flood, string secWebSocketKey)
+    {
+        _chat = chat;
+        _room = room;
+        _member = member;
+        Connection = connection;
+        _resume = resume;
+        _slot = slot;
+        _subProtocol = member.Protocol == ChatProtocolKind.V1 ? ChatProtocols.V1Name : null;
+        _handshake = ChatUpgrade.SwitchingProtocols(secWebSocketKey, _subProtocol, chat.Replica.Id);
+        _scope = new SocketLogScope(room, member.Presence.ConnectionId, member.User.Id);
+        // Made during the upgrade request: its span is the one every receive span links to.
+        _session = new ChatSession(room, member, connection, chat.Replica.Id, chat.Broker, chat.History, chat.Presence, chat.Options, chat.Telemetry, chat.Clock, chat.Logger)
+        {
+            Flood = flood,
+            LogScope = _scope,
+            Seen = () => _joined?.Feed ?? default,
+        };
+    }
+
+    /// <summary>The member's outbox, as the socket it is.</summary>
+    private ChatConnection Connection { get; }
+
+    /// <summary>Joins the room (subscribing this replica on its first member) and its presence. False when Redis cannot be reached.</summary>
+    public async Task<bool> JoinAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            _joined = await _chat.Rooms.JoinAsync(_room, _member, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _chat.Telemetry.SubscribeFailed();
+            Log(() => LogJoinFailed(_chat.Logger, ex));
+            return false;
+        }
+        try
+        {
+            await _chat.Presence.JoinAsync(_room, _member.Presence, cancellationToken);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            await LeaveAsync();
+            if (ex is OperationCanceledException)
+            {
+                throw;
+            }
+            Log(() => LogJoinFailed(_chat.Logger, ex));
+            return false;
+        }
+    }
+
+    /// <summary>Runs the socket on <paramref name="connection"/>, which the HTTP layer has let go of: the 101, then frames until it closes.</summary>
+    public async Task RunAsync(ConnectionContext connection)
+    {
+        var started = Stopwatch.GetTimestamp();
+        _chat.Telemetry.ConnectionOpened();
+        try
+        {
+            Connection.Attach(connection.Transport.Input.AsStream(), connection.Transport.Output, _handshake, connection.Abort, _subProtocol);
+            using var stopping = _chat.Lifetime.ApplicationStopping.Register(
+                () => Connection.RequestClose(WebSocketCloseStatus.EndpointUnavailable, "Server restarting."));
+            Log(() => LogOpened(_chat.Logger, _member.Protocol));
+            if (_member.Protocol == ChatProtocolKind.V1)
+            {
+                await StartOrCloseAsync(connection.ConnectionClosed);
+            }
+            await Connection.RunAsync(_session.OnFrameAsync);
+        }
+        finally
+        {
+            await LeaveAsync();
+            _slot.Dispose();
+            _chat.Telemetry.ConnectionClosed();
+#pragma warning disable CA1873 // the arguments are evaluated inside the lambda, which Log runs in the socket's scope
+            Log(() => LogClosed(_chat.Logger, Stopwatch.GetElapsedTime(started).TotalSeconds, (int?)Connection.CloseStatus, Connection.CloseReason));
+#pragma warning restore CA1873
+        }
+    }
+
+    private async Task StartOrCloseAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _session.StartAsync(_resume, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log(() => LogJoinFailed(_chat.Logger, ex));
+            Connection.RequestClose(CloseCodes.TryAgainLater, "Chat is unavailable right now; try again.");
+        }
+        catch (OperationCanceledException)
+        {
+            Connection.RequestClose(WebSocketCloseStatus.EndpointUnavailable, "Connection lost.");
+        }
+    }
+
+    // Never throws: it runs in cleanup paths.
+    private async Task LeaveAsync()
+    {
+        if (Interlocked.Exchange(ref _joined, null) is not { } joined)
+        {
+            return;
+        }
+        try
+        {
+            await _chat.Presence.LeaveAsync(_room, _member.Presence, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // Redis away: the entry expires within the presence TTL instead.
+            Log(() => LogLeaveFailed(_chat.Logger, ex));
+        }
+        await _chat.Rooms.LeaveAsync(joined, _member);
+    }
+
+    private void Log(Action write)
+    {
+        using (SocketLogScope.Enter(_chat.Logger, _scope))
+        {
+            write();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Socket opened ({Protocol})")]
+    private static partial void LogOpened(ILogger logger, ChatProtocolKind protocol);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Socket closed after {DurationSeconds:F1} s with {CloseStatus} ({CloseReason})")]
+    private static partial void LogClosed(ILogger logger, double durationSeconds, int? closeStatus, string? closeReason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Joining the room failed")]
+    private static partial void LogJoinFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Leaving presence failed; the entry will expire")]
+    private static partial void LogLeaveFailed(ILogger logger, Exception exception);
+}

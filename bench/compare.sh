@@ -11,6 +11,7 @@
 #     a  at rest: 1 room × 2 clients, 10 msg/s each, v1, direct and through the gateway
 #     d  IDLE (5,000) idle v1 sockets over 1,000 rooms, direct and through the gateway: KiB per socket
 #     b  the direct ladder (×1.5 a step from 5 msg/s per sender), once per variant per round
+#     j  300 v1 joins one at a time into 10 rooms that each have a member and 30 messages: open to history frame
 #   ROUNDS=3 IDLE=18000 bench/compare.sh REV d
 #   REDIS_KIND=cluster bench/compare.sh REV c v   # on a Redis Cluster (bench/stack.sh)
 set -euo pipefail
@@ -62,6 +63,7 @@ paths() { # scenario variant round: one run per path
            --pid $pids --json "$out/v-$2-$path-$3.json" >/dev/null || true ;;
       a) load --target "$target" --protocol v1 --rooms 1 --clients 2 --senders 2 --rate 10 --duration 20 --drain 2 \
            --pid $pids --json "$out/a-$2-$path-$3.json" >/dev/null || true ;;
+      j) load --target "$target" --rooms 10 --joins 300 --json "$out/j-$2-$path-$3.json" >/dev/null || true ;;
     esac
   done
 }
@@ -71,11 +73,12 @@ for round in $(seq 1 "$ROUNDS"); do
   order="old new"; ((round % 2 == 0)) && order="new old"
   for variant in $order; do
     echo "compare: round $round, $variant"
-    if [[ $scenarios == *c* || $scenarios == *v* || $scenarios == *a* || $scenarios == *b* ]]; then
+    if [[ $scenarios == *c* || $scenarios == *v* || $scenarios == *a* || $scenarios == *b* || $scenarios == *j* ]]; then
       fresh "$variant"
       [[ $scenarios == *c* ]] && paths c "$variant" "$round"
       [[ $scenarios == *v* ]] && paths v "$variant" "$round"
       [[ $scenarios == *a* ]] && paths a "$variant" "$round"
+      [[ $scenarios == *j* ]] && paths j "$variant" "$round"
       if [[ $scenarios == *b* ]]; then
         load --target "$ROOMS_URL" --rooms 10 --clients 10 --senders 2 --rate 5 --ladder --factor 1.5 --duration 8 --drain 3 \
           --pid "$ROOMS_PID" "$REDIS_PID" --json "$out/b-$variant-direct-$round.json" >/dev/null || true

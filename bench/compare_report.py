@@ -46,6 +46,8 @@ FIGURES = {
     "d": [("rooms KiB/socket", lambda r: kib(r, "LetsChat.RoomService")),
           ("gateway KiB/socket", lambda r: kib(r, "LetsChat.Gateway")),
           ("established", lambda r: r["established"])],
+    "j": [("join p50 ms", lambda r: r["p50Ms"]), ("join p90 ms", lambda r: r["p90Ms"]),
+          ("join p99 ms", lambda r: r["p99Ms"]), ("join max ms", lambda r: r["maxMs"]), ("failed", lambda r: r["failed"])],
     "b": [("best clean delivered/s", lambda r: r["best"]["deliveredPerSecond"] if r.get("best") else 0),
           ("best step p99 ms", lambda r: r["best"]["p99"] / 1000 if r.get("best") else float("nan"))],
 }

@@ -57,8 +57,10 @@ public static class SessionEndpoints
             _ => Results.Problem(title: "No session", detail: "POST /api/session with a name first.", statusCode: StatusCodes.Status401Unauthorized),
         };
 
-    public static IResult InvalidSession() => Results.Problem(
-        title: "Invalid session",
-        detail: "The session cookie is not one this service issued, or it was altered. Sign in again.",
-        statusCode: StatusCodes.Status401Unauthorized);
+    public const string InvalidSessionTitle = "Invalid session";
+
+    public const string InvalidSessionDetail = "The session cookie is not one this service issued, or it was altered. Sign in again.";
+
+    public static IResult InvalidSession() =>
+        Results.Problem(title: InvalidSessionTitle, detail: InvalidSessionDetail, statusCode: StatusCodes.Status401Unauthorized);
 }

@@ -86,7 +86,7 @@ public static class RoomServiceExtensions
         builder.Services.AddSingleton<IRoomPresence, RedisRoomPresence>();
         builder.Services.AddSingleton<RoomFeed>();
         builder.Services.AddSingleton<LocalRooms>();
-        builder.Services.AddSingleton<ChatServices>();
+        builder.Services.AddSingleton<ChatSockets>();
         builder.Services.AddHostedService<PresenceHeartbeat>();
         builder.Services.AddHostedService<FeedWatch>();
         builder.Services.AddHostedService<KeepAliveSweep>();

@@ -43,32 +43,26 @@ public sealed partial class ConnectionCap(
     {
         var member = $"{replica.Id} {connectionId}";
         var network = RedisKeys.NetworkSockets(ClientNetwork.Of(address));
-        if (!await TakeAsync(network, Settings.MaxConnectionsPerIp, member))
+        // Both places at once (their keys are in different slots, so not one script): one round
+        // trip. Whichever was taken is given back when the other is refused or fails.
+        RedisKey[] keys = user.IsAnonymous ? [network] : [network, RedisKeys.UserSockets(user.Id)];
+        var takes = keys.Select((key, i) => TakeAsync(key, i == 0 ? Settings.MaxConnectionsPerIp : Settings.MaxConnectionsPerUser, member)).ToArray();
+        try
         {
-            return (null, Refusal.Network);
+            await Task.WhenAll(takes);
         }
-        var keys = new List<RedisKey> { network };
-        if (!user.IsAnonymous)
+        catch
         {
-            var own = RedisKeys.UserSockets(user.Id);
-            bool taken;
-            try
-            {
-                taken = await TakeAsync(own, Settings.MaxConnectionsPerUser, member);
-            }
-            catch
-            {
-                await GiveBackAsync(keys, member);
-                throw;
-            }
-            if (!taken)
-            {
-                await GiveBackAsync(keys, member);
-                return (null, Refusal.User);
-            }
-            keys.Add(own);
+            await GiveBackAsync(keys.Where((_, i) => takes[i].IsCompletedSuccessfully && takes[i].Result), member);
+            throw;
         }
-        return (new Slot(this, keys, member), Refusal.None);
+        var taken = keys.Where((_, i) => takes[i].Result).ToList();
+        if (taken.Count == keys.Length)
+        {
+            return (new Slot(this, taken, member), Refusal.None);
+        }
+        await GiveBackAsync(taken, member);
+        return (null, takes[0].Result ? Refusal.User : Refusal.Network);
     }
 
     private async Task<bool> TakeAsync(RedisKey key, int cap, string member)

@@ -1,9 +1,9 @@
-using LetsChat.RoomService.Api;
 using LetsChat.RoomService.Identity;
-using LetsChat.RoomService.Rooms;
 using LetsChat.RoomService.Security;
 using LetsChat.RoomService.Wire;
+using LetsChat.RoomService.Telemetry;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Microsoft.Extensions.Options;
 
 namespace LetsChat.RoomService.Sockets;
 
@@ -16,61 +16,32 @@ public static class ChatEndpoint
 {
     public const string Route = "/ws/chat/{room}";
 
-    public static async Task<IResult> HandleAsync(HttpContext context, string room, ChatServices chat)
+    public static async Task<IResult> HandleAsync(
+        HttpContext context, string room, ChatSockets sockets, SessionCookie sessions, ConnectionCap cap, FloodGuard flood,
+        IOptions<RoomServiceOptions> options, RoomTelemetry telemetry)
     {
-        var settings = chat.Options;
-        if (RoomName.Validate(room) is { } invalid)
+        var settings = options.Value;
+        var handoff = ChatHandoff.Of(context);
+        var (admitted, refused) = Admission.Check(Admission.Of(context, room, handoff is not null, settings));
+        if (refused is not null)
         {
-            chat.Telemetry.UpgradeRefused("invalid_room");
-            return Results.Problem(title: "Invalid room name", detail: invalid, statusCode: StatusCodes.Status400BadRequest);
-        }
-        if (!context.WebSockets.IsWebSocketRequest || ChatHandoff.Of(context) is not { } handoff)
-        {
-            chat.Telemetry.UpgradeRefused("not_websocket");
-            return Results.Problem(
-                title: "WebSocket required",
-                detail: $"Open a WebSocket (HTTP/1.1) to /ws/chat/{room}/ to join this room.",
-                statusCode: StatusCodes.Status400BadRequest);
-        }
-        if (!OriginPolicy.IsAllowed(context.Request, settings.AllowedOrigins))
-        {
-            chat.Telemetry.UpgradeRefused("origin");
-            return Results.Problem(
-                title: "Origin not allowed",
-                detail: "Chat sockets may be opened only from this site's pages.",
-                statusCode: StatusCodes.Status403Forbidden);
-        }
-        if (!TryReadResumePoint(context.Request.Query, out var resume, out var resumeProblem))
-        {
-            chat.Telemetry.UpgradeRefused("invalid_resume");
-            return Results.Problem(title: "Invalid resume point", detail: resumeProblem, statusCode: StatusCodes.Status400BadRequest);
+            return Refuse(telemetry, refused);
         }
         var connectionId = Guid.NewGuid().ToString("N")[..12];
-        var (sessionRead, sessionUser) = await chat.Sessions.ReadAsync(context.Request);
+        var (sessionRead, sessionUser) = await sessions.ReadAsync(context.Request);
         if (sessionRead == SessionCookie.ReadResult.Invalid)
         {
-            chat.Telemetry.UpgradeRefused("invalid_session");
-            return SessionEndpoints.InvalidSession();
+            return Refuse(telemetry, Admission.InvalidSession);
         }
         var user = sessionRead == SessionCookie.ReadResult.Valid ? sessionUser! : ChatUser.Anonymous(connectionId);
-        var (slot, refused) = await chat.Cap.TryTakeAsync(context.Connection.RemoteIpAddress, user, connectionId);
+        var (slot, reached) = await cap.TryTakeAsync(context.Connection.RemoteIpAddress, user, connectionId);
         if (slot is null)
         {
-            chat.Telemetry.UpgradeRefused(refused == ConnectionCap.Refusal.User ? "user_connection_cap" : "connection_cap");
-            return Results.Problem(
-                title: "Too many connections",
-                detail: refused == ConnectionCap.Refusal.User
-                    ? $"At most {settings.MaxConnectionsPerUser} chat sockets per user; close some tabs and retry."
-                    : $"At most {settings.MaxConnectionsPerIp} chat sockets per network; close some and retry.",
-                statusCode: StatusCodes.Status429TooManyRequests,
-                extensions: new Dictionary<string, object?> { ["code"] = "connection_cap" });
+            return Refuse(telemetry, Admission.CapReached(reached, settings));
         }
 
-        var protocol = context.WebSockets.WebSocketRequestedProtocols.Contains(ChatProtocols.V1Name) ? ChatProtocolKind.V1 : ChatProtocolKind.Seed;
-        var connection = new ChatConnection(settings, chat.Telemetry);
-        var member = new Member(user, connectionId, protocol, connection, settings.CatchUpHoldLimit);
-        var flood = chat.Flood.For(connectionId, user, context.Connection.RemoteIpAddress);
-        var socket = new ChatSocket(chat, room, member, connection, resume, slot, flood, context.Request.Headers.SecWebSocketKey.ToString());
+        var socket = sockets.Open(room, user, connectionId, admitted!, slot,
+            flood.For(connectionId, user, context.Connection.RemoteIpAddress), context.Request.Headers.SecWebSocketKey.ToString());
         // Join (and so subscribe) before the 101: once a client sees it, it receives every message
         // published after that. Frames arriving before the socket runs wait in its writer.
         bool joined;
@@ -86,11 +57,7 @@ public static class ChatEndpoint
         if (!joined)
         {
             slot.Dispose();
-            chat.Telemetry.UpgradeRefused("unavailable");
-            return Results.Problem(
-                title: "Chat unavailable",
-                detail: "The room service cannot reach its message broker; try again shortly.",
-                statusCode: StatusCodes.Status503ServiceUnavailable);
+            return Refuse(telemetry, Admission.Unavailable);
         }
         // The HTTP layer gives a finished connection a grace period to drain its last response at
         // the minimum data rate, then aborts it; this connection's output is the socket's from now on.
@@ -98,34 +65,14 @@ public static class ChatEndpoint
         {
             rate.MinDataRate = null;
         }
-        handoff.Take(socket.RunAsync);
+        handoff!.Take(socket.RunAsync);
         context.Response.StatusCode = StatusCodes.Status101SwitchingProtocols; // for the request's metrics and span; the real 101 follows
         return Results.Empty;
     }
 
-    /// <summary><c>?epoch=…&amp;after=…</c>: both or neither.</summary>
-    internal static bool TryReadResumePoint(IQueryCollection query, out ResumePoint? resume, out string problem)
+    private static IResult Refuse(RoomTelemetry telemetry, Admission.Refusal refusal)
     {
-        resume = null;
-        problem = "";
-        var epoch = query["epoch"].ToString();
-        var after = query["after"].ToString();
-        if (epoch.Length == 0 && after.Length == 0)
-        {
-            return true;
-        }
-        if (epoch.Length is 0 or > 64 || !epoch.All(char.IsAsciiLetterOrDigit))
-        {
-            problem = "epoch must be the epoch of the last message received (letters and digits, at most 64).";
-            return false;
-        }
-        if (!long.TryParse(after, System.Globalization.NumberStyles.None, null, out var afterSeq))
-        {
-            problem = "after must be the seq of the last message received (a whole number, 0 for none).";
-            return false;
-        }
-        resume = new ResumePoint(epoch, afterSeq);
-        return true;
+        telemetry.UpgradeRefused(refusal.Reason);
+        return refusal.ToResult();
     }
-
 }

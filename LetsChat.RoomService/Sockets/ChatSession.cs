@@ -37,8 +37,11 @@ public sealed partial class ChatSession(
     /// <summary>This socket's rate limit; none in unit tests.</summary>
     public FloodGuard.Meter? Flood { get; init; }
 
+    /// <summary>The room this socket joined (set by its <see cref="ChatSocket"/>), null before the join and after the leave.</summary>
+    internal Room? Joined { get; set; }
+
     /// <summary>The newest (epoch, seq) this replica delivered in the room: publishing checks the log is not behind it.</summary>
-    public Func<(string? Epoch, long Seq)> Seen { get; init; } = () => default;
+    private (string? Epoch, long Seq) Seen() => Joined?.Feed ?? default;
 
     /// <summary>Room, connection and user for this socket's log lines.</summary>
     internal SocketLogScope? LogScope { get; init; }
@@ -50,11 +53,14 @@ public sealed partial class ChatSession(
     /// </summary>
     public async Task StartAsync(ResumePoint? resume, CancellationToken cancellationToken)
     {
-        var page = resume is null
-            ? await history.LatestAsync(room, options.JoinHistory, create: true, cancellationToken)
-            : await history.AfterAsync(room, resume.AfterSeq, options.HistoryLength, create: true, cancellationToken);
+        // The log and the member list are read at once: one round trip, not two.
+        var paging = resume is null
+            ? history.LatestAsync(room, options.JoinHistory, create: true, cancellationToken)
+            : history.AfterAsync(room, resume.AfterSeq, options.HistoryLength, create: true, cancellationToken);
+        var listing = presence.MembersAsync(room, cancellationToken);
+        await Task.WhenAll(paging, listing);
+        var (page, members) = (await paging, await listing);
         var epoch = page.Epoch!; // create: true guarantees one
-        var members = await presence.MembersAsync(room, cancellationToken);
 
         // The client can resume only from a place this log still covers: same epoch, no trimmed gap,
         // not ahead, and not so far back that what it missed (messages and updates) is over a page.

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
 using LetsChat.RoomService.Rooms;
-using LetsChat.RoomService.Security;
 using LetsChat.RoomService.Wire;
 using Microsoft.AspNetCore.Connections;
 
@@ -14,37 +13,33 @@ namespace LetsChat.RoomService.Sockets;
 /// </summary>
 public sealed partial class ChatSocket
 {
-    private readonly ChatServices _chat;
+    private readonly ChatSockets.Shared _shared;
     private readonly string _room;
     private readonly Member _member;
+    private readonly ChatSession _session;
+    private readonly SocketLogScope _scope;
     private readonly ResumePoint? _resume;
     private readonly IDisposable _slot;
     private readonly string? _subProtocol;
     private readonly byte[] _handshake;
-    private readonly ChatSession _session;
-    private readonly SocketLogScope _scope;
     private Room? _joined;
 
+    /// <param name="shared">What every socket of this replica works with.</param>
+    /// <param name="slot">Its places under the socket caps, given back at the end.</param>
     /// <param name="secWebSocketKey">The upgrade's Sec-WebSocket-Key, answered in the 101.</param>
-    /// <param name="flood">The frame limits of this socket, its user and its network.</param>
-    public ChatSocket(ChatServices chat, string room, Member member, ChatConnection connection, ResumePoint? resume, IDisposable slot, FloodGuard.Meter flood, string secWebSocketKey)
+    internal ChatSocket(ChatSockets.Shared shared, string room, Member member, ChatConnection connection, ChatSession session,
+        SocketLogScope scope, ResumePoint? resume, IDisposable slot, string secWebSocketKey)
     {
-        _chat = chat;
+        _shared = shared;
         _room = room;
         _member = member;
         Connection = connection;
+        _session = session;
+        _scope = scope;
         _resume = resume;
         _slot = slot;
         _subProtocol = member.Protocol == ChatProtocolKind.V1 ? ChatProtocols.V1Name : null;
-        _handshake = ChatUpgrade.SwitchingProtocols(secWebSocketKey, _subProtocol, chat.Replica.Id);
-        _scope = new SocketLogScope(room, member.Presence.ConnectionId, member.User.Id);
-        // Made during the upgrade request: its span is the one every receive span links to.
-        _session = new ChatSession(room, member, connection, chat.Replica.Id, chat.Broker, chat.History, chat.Presence, chat.Options, chat.Telemetry, chat.Clock, chat.Logger)
-        {
-            Flood = flood,
-            LogScope = _scope,
-            Seen = () => _joined?.Feed ?? default,
-        };
+        _handshake = ChatUpgrade.SwitchingProtocols(secWebSocketKey, _subProtocol, shared.Replica);
     }
 
     /// <summary>The member's outbox, as the socket it is.</summary>
@@ -55,17 +50,17 @@ public sealed partial class ChatSocket
     {
         try
         {
-            _joined = await _chat.Rooms.JoinAsync(_room, _member, cancellationToken);
+            _session.Joined = _joined = await _shared.Rooms.JoinAsync(_room, _member, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            _chat.Telemetry.SubscribeFailed();
-            Log(() => LogJoinFailed(_chat.Logger, ex));
+            _shared.Telemetry.SubscribeFailed();
+            Log(() => LogJoinFailed(_shared.Logger, ex));
             return false;
         }
         try
         {
-            await _chat.Presence.JoinAsync(_room, _member.Presence, cancellationToken);
+            await _shared.Presence.JoinAsync(_room, _member.Presence, cancellationToken);
             return true;
         }
         catch (Exception ex)
@@ -75,7 +70,7 @@ public sealed partial class ChatSocket
             {
                 throw;
             }
-            Log(() => LogJoinFailed(_chat.Logger, ex));
+            Log(() => LogJoinFailed(_shared.Logger, ex));
             return false;
         }
     }
@@ -84,13 +79,13 @@ public sealed partial class ChatSocket
     public async Task RunAsync(ConnectionContext connection)
     {
         var started = Stopwatch.GetTimestamp();
-        _chat.Telemetry.ConnectionOpened();
+        _shared.Telemetry.ConnectionOpened();
         try
         {
             Connection.Attach(connection.Transport.Input.AsStream(), connection.Transport.Output, _handshake, connection.Abort, _subProtocol);
-            using var stopping = _chat.Lifetime.ApplicationStopping.Register(
+            using var stopping = _shared.Stopping.Register(
                 () => Connection.RequestClose(WebSocketCloseStatus.EndpointUnavailable, "Server restarting."));
-            Log(() => LogOpened(_chat.Logger, _member.Protocol));
+            Log(() => LogOpened(_shared.Logger, _member.Protocol));
             if (_member.Protocol == ChatProtocolKind.V1)
             {
                 await StartOrCloseAsync(connection.ConnectionClosed);
@@ -101,9 +96,9 @@ public sealed partial class ChatSocket
         {
             await LeaveAsync();
             _slot.Dispose();
-            _chat.Telemetry.ConnectionClosed();
+            _shared.Telemetry.ConnectionClosed();
 #pragma warning disable CA1873 // the arguments are evaluated inside the lambda, which Log runs in the socket's scope
-            Log(() => LogClosed(_chat.Logger, Stopwatch.GetElapsedTime(started).TotalSeconds, (int?)Connection.CloseStatus, Connection.CloseReason));
+            Log(() => LogClosed(_shared.Logger, Stopwatch.GetElapsedTime(started).TotalSeconds, (int?)Connection.CloseStatus, Connection.CloseReason));
 #pragma warning restore CA1873
         }
     }
@@ -116,7 +111,7 @@ public sealed partial class ChatSocket
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            Log(() => LogJoinFailed(_chat.Logger, ex));
+            Log(() => LogJoinFailed(_shared.Logger, ex));
             Connection.RequestClose(CloseCodes.TryAgainLater, "Chat is unavailable right now; try again.");
         }
         catch (OperationCanceledException)
@@ -132,21 +127,22 @@ public sealed partial class ChatSocket
         {
             return;
         }
+        _session.Joined = null;
         try
         {
-            await _chat.Presence.LeaveAsync(_room, _member.Presence, CancellationToken.None);
+            await _shared.Presence.LeaveAsync(_room, _member.Presence, CancellationToken.None);
         }
         catch (Exception ex)
         {
             // Redis away: the entry expires within the presence TTL instead.
-            Log(() => LogLeaveFailed(_chat.Logger, ex));
+            Log(() => LogLeaveFailed(_shared.Logger, ex));
         }
-        await _chat.Rooms.LeaveAsync(joined, _member);
+        await _shared.Rooms.LeaveAsync(joined, _member);
     }
 
     private void Log(Action write)
     {
-        using (SocketLogScope.Enter(_chat.Logger, _scope))
+        using (SocketLogScope.Enter(_shared.Logger, _scope))
         {
             write();
         }

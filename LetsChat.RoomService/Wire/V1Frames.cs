@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using LetsChat.RoomService.Rooms;
 
 namespace LetsChat.RoomService.Wire;
 

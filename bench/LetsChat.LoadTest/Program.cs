@@ -27,12 +27,13 @@ var sameRooms = new Option<bool>("--same-rooms") { Description = "Reuse the room
 var serveBlast = new Option<int>("--serve-blast") { Description = "Run a stand-in server on this port that only sends, as fast as readers read (measures the tool itself)", DefaultValueFactory = _ => 0 };
 var blastBatch = new Option<int>("--blast-batch") { Description = "With --serve-blast: frames per write to the connection", DefaultValueFactory = _ => 1 };
 var blastRate = new Option<double>("--blast-rate") { Description = "With --serve-blast: frames per second per socket (0: as fast as the reader takes them)", DefaultValueFactory = _ => 0 };
+var joins = new Option<int>("--joins") { Description = "Time N v1 joins, one at a time, into --rooms lived-in rooms (open to history frame)", DefaultValueFactory = _ => 0 };
 var warmup = new Option<double>("--warmup") { Description = "Seconds of unreported load first (JIT tiering settles in ~30 s)", DefaultValueFactory = _ => 0 };
 
 var root = new RootCommand("LetsChat load generator: rooms × clients × senders × rate, counted and timed.")
 {
     targets, rooms, clients, senders, rate, duration, drain, protocol, pids, sources, concurrency,
-    ladder, factor, maxSteps, p99Limit, idle, hold, json, quiet, warmup, roomPrefix, sameRooms, serveBlast, blastBatch, blastRate,
+    ladder, factor, maxSteps, p99Limit, idle, hold, json, quiet, warmup, roomPrefix, sameRooms, serveBlast, blastBatch, blastRate, joins,
 };
 
 root.SetAction(async (parse, ct) =>
@@ -74,6 +75,12 @@ root.SetAction(async (parse, ct) =>
     if (parse.GetValue(idle) is > 0 and var idleCount)
     {
         var result = await Idle.RunAsync(settings, idleCount, TimeSpan.FromSeconds(parse.GetValue(hold)), progress, ct);
+        Emit(jsonPath, result, Report.Table(result));
+        return result.Failed == 0 ? 0 : 1;
+    }
+    if (parse.GetValue(joins) is > 0 and var joinCount)
+    {
+        var result = await Joins.RunAsync(settings, joinCount, progress, ct);
         Emit(jsonPath, result, Report.Table(result));
         return result.Failed == 0 ? 0 : 1;
     }

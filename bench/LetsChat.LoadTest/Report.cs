@@ -16,6 +16,11 @@ public static class Report
         $"lost {s.Lost}, dup {s.Duplicated}, ooo {s.OutOfOrder}, refused {s.Refused}, p99 {s.P99 / 1000.0:N1} ms, " +
         $"generator {s.GeneratorCores:P0} core, server {s.ServerCpuPerDeliveryUs:N1} µs/delivery";
 
+    public static string Table(Joins.Result j) =>
+        $"{j.Joins:N0} v1 joins ({j.Failed:N0} failed) into {j.Rooms} rooms of {Joins.Messages} messages → {j.Target}\n" +
+        $"  open to history p50/p90/p99/max   {j.P50Ms:N2} / {j.P90Ms:N2} / {j.P99Ms:N2} / {j.MaxMs:N2} ms\n" +
+        (j.FirstError is null ? "" : $"  first error                       {j.FirstError}\n");
+
     public static string Table(StepResult s)
     {
         var t = new StringBuilder();

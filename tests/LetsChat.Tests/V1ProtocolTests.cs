@@ -2,10 +2,7 @@ using System.Text;
 using System.Text.Json;
 using LetsChat.RoomService.Redis;
 using LetsChat.RoomService.Rooms;
-using LetsChat.RoomService.Sockets;
 using LetsChat.RoomService.Wire;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Primitives;
 
 namespace LetsChat.Tests;
 
@@ -137,28 +134,5 @@ public class V1ProtocolTests
     {
         Assert.True(V1Frames.IsValidClientId(new string('a', 64)));
         Assert.False(V1Frames.IsValidClientId(new string('a', 65)));
-    }
-
-    [Theory]
-    [InlineData("", "", true, null, null)]
-    [InlineData("abc123", "0", true, "abc123", 0L)]
-    [InlineData("abc123", "42", true, "abc123", 42L)]
-    [InlineData("abc123", "", false, null, null)]
-    [InlineData("", "5", false, null, null)]
-    [InlineData("abc123", "-1", false, null, null)]
-    [InlineData("abc123", "1e3", false, null, null)]
-    [InlineData("ab-c", "1", false, null, null)]
-    public void ResumePointsNeedBothAPlainEpochAndASeq(string epoch, string after, bool ok, string? expectedEpoch, long? expectedAfter)
-    {
-        var query = new QueryCollection(new Dictionary<string, StringValues>
-        {
-            ["epoch"] = epoch,
-            ["after"] = after,
-        });
-
-        Assert.Equal(ok, ChatEndpoint.TryReadResumePoint(query, out var resume, out var problem));
-        Assert.Equal(expectedEpoch, resume?.Epoch);
-        Assert.Equal(expectedAfter, resume?.AfterSeq);
-        Assert.Equal(ok, problem == "");
     }
 }

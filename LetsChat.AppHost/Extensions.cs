@@ -32,15 +32,7 @@ internal static class Extensions
             Directory.CreateDirectory(dataDir);
         }
 
-        builder.Eventing.Subscribe<BeforeStartEvent>((e, _) =>
-        {
-            var logger = e.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LetsChat.AppHost");
-            AppHostLog.RedisMode(logger, choice.Mode, choice.Reason);
-            var where = storage.DataDir ?? (storage.Persistent ? $"container volume {ContainerVolume(name)}" : "memory only");
-            var durability = storage.Durability.ToString().ToLowerInvariant(); // as LetsChat:Durability spells it
-            AppHostLog.RedisData(logger, where, durability);
-            return Task.CompletedTask;
-        });
+        LogChoiceAtStart(builder, name, choice, storage);
 
         return choice.Mode switch
         {
@@ -53,26 +45,40 @@ internal static class Extensions
                 "--bind", "127.0.0.1",
                 .. RedisPersistence.ServerArgs(storage),
             ]),
-            // The Garnet host reads its password from LETSCHAT_REDIS_PASSWORD (set below, from a secret parameter).
-            RedisMode.Garnet => builder.AddRedisProcess(name, "dotnet", (resource, _) =>
-            [
-                GarnetHostPath(),
-                "--port", resource.Endpoint.Property(EndpointProperty.TargetPort),
-                "--bind", "127.0.0.1",
-                // Garnet's defaults reserve gigabytes; a chat needs little.
-                "-m", "256m",
-                "-i", "16m",
-                // Lua is off unless asked for, and not atomic unless asked for: without transaction
-                // mode two publish scripts interleave, and seq order stops matching delivery order.
-                "--lua",
-                "--lua-transaction-mode",
-                .. RedisPersistence.GarnetArgs(storage),
-            ]),
+            RedisMode.Garnet => builder.AddGarnetProcess(name, storage),
             // LetsChat:ClusterPort: the first of six node ports (default 7100; 0 = any free ones).
             RedisMode.Cluster => builder.AddRedisCluster(name, choice.ServerPath!, storage, builder.Configuration.GetValue("LetsChat:ClusterPort", 7100)),
             _ => throw new InvalidOperationException($"Unexpected Redis mode {choice.Mode}."),
         };
     }
+
+    private static void LogChoiceAtStart(IDistributedApplicationBuilder builder, string name, RedisChoice choice, RedisStorage storage) =>
+        builder.Eventing.Subscribe<BeforeStartEvent>((e, _) =>
+        {
+            var logger = e.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LetsChat.AppHost");
+            AppHostLog.RedisMode(logger, choice.Mode, choice.Reason);
+            var where = storage.DataDir ?? (storage.Persistent ? $"container volume {ContainerVolume(name)}" : "memory only");
+            var durability = storage.Durability.ToString().ToLowerInvariant(); // as LetsChat:Durability spells it
+            AppHostLog.RedisData(logger, where, durability);
+            return Task.CompletedTask;
+        });
+
+    // The Garnet host reads its password from LETSCHAT_REDIS_PASSWORD (set by AddRedisProcess, from a secret parameter).
+    private static IResourceBuilder<IResourceWithConnectionString> AddGarnetProcess(this IDistributedApplicationBuilder builder, string name, RedisStorage storage) =>
+        builder.AddRedisProcess(name, "dotnet", (resource, _) =>
+        [
+            GarnetHostPath(),
+            "--port", resource.Endpoint.Property(EndpointProperty.TargetPort),
+            "--bind", "127.0.0.1",
+            // Garnet's defaults reserve gigabytes; a chat needs little.
+            "-m", "256m",
+            "-i", "16m",
+            // Lua is off unless asked for, and not atomic unless asked for: without transaction
+            // mode two publish scripts interleave, and seq order stops matching delivery order.
+            "--lua",
+            "--lua-transaction-mode",
+            .. RedisPersistence.GarnetArgs(storage),
+        ]);
 
     /// <summary>
     /// Publish mode describes the deployment, not this machine: nothing here is probed (no

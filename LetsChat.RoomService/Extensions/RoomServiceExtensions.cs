@@ -17,8 +17,24 @@ namespace Microsoft.AspNetCore.Builder;
 
 public static class RoomServiceExtensions
 {
-    /// <summary>Redis, options and the room service's parts. Redis comes from the "redis" connection string.</summary>
+    /// <summary>Redis, options and the room service's parts, layer by layer. Redis comes from the "redis" connection string.</summary>
     public static WebApplicationBuilder AddRoomService(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RoomServiceOptions>()
+            .BindConfiguration(RoomServiceOptions.SectionName)
+            .ValidateDataAnnotations() // the ranges and rules are on RoomServiceOptions itself
+            .ValidateOnStart();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ReplicaIdentity>();
+        builder.Services.AddSingleton<RoomTelemetry>();
+        builder.AddRoomsOnRedis();
+        builder.Services.AddSessionsAndLimits();
+        builder.AddChatSockets();
+        return builder;
+    }
+
+    // Rooms/ and the ports Redis/ implements, the Redis client and the health of Redis.
+    private static void AddRoomsOnRedis(this WebApplicationBuilder builder)
     {
         // Keep-alive every 5 s (default 60): a subscription connection carries no commands of its own,
         // so without pings a connection left dangling by a proxy whose Redis went away (the
@@ -34,7 +50,44 @@ public static class RoomServiceExtensions
             // the eviction policy with it (CONFIG is often renamed away on managed Redis; INFO is not).
             options.AllowAdmin = true;
         });
+        var services = builder.Services;
+        services.AddSingleton<RedisTopology>();
+        services.AddSingleton<ReplicaAcks>();
+        services.AddSingleton<IRoomBroker, RedisRoomBroker>();
+        services.AddSingleton<IRoomHistory, RedisRoomHistory>();
+        services.AddSingleton<IRoomPresence, RedisRoomPresence>();
+        services.AddSingleton<RoomFeed>();
+        services.AddSingleton<LocalRooms>();
+        services.AddHostedService<PresenceHeartbeat>();
+        services.AddHostedService<FeedWatch>();
+        services.AddHostedService<RedisConnectionTelemetry>();
+        services.AddSingleton<EvictionPolicyCheck>();
+        services.AddHealthChecks().AddCheck<EvictionPolicyCheck>("redis-eviction-policy");
+    }
 
+    // Identity/ and Security/: sessions, the socket caps, the request and frame budgets.
+    private static void AddSessionsAndLimits(this IServiceCollection services)
+    {
+        // One key ring for every replica, kept in Redis: a session cookie made by any replica is read by all.
+        services.AddDataProtection().SetApplicationName("LetsChat");
+        services.AddOptions<KeyManagementOptions>()
+            .Configure<IConnectionMultiplexer>((o, redis) =>
+                o.XmlRepository = new RedisXmlRepository(() => redis.GetDatabase(), RedisKeys.DataProtectionKeys));
+        services.AddSingleton<SessionCookie>();
+        services.AddSingleton<ConnectionCap>();
+        services.AddHostedService(sp => sp.GetRequiredService<ConnectionCap>());
+        services.AddRequestLimits();
+        services.AddSingleton(sp =>
+        {
+            var limits = sp.GetRequiredService<IOptions<RequestLimitOptions>>().Value;
+            return new FloodGuard(sp.GetRequiredService<IOptions<RoomServiceOptions>>().Value,
+                RequestLimits.FrameBuckets(limits, sp.GetRequiredService<IConnectionMultiplexer>()), limits.ParseExemptNetworks());
+        });
+    }
+
+    // Sockets/ and Api/: where requests come in.
+    private static void AddChatSockets(this WebApplicationBuilder builder)
+    {
         // Chat sockets leave the HTTP layer once accepted (ChatHandoff): an HTTP/1.1 upgrade, taken over
         // by a connection middleware on every endpoint. HTTP/2 would multiplex streams on one connection.
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen =>
@@ -42,58 +95,10 @@ public static class RoomServiceExtensions
             listen.Protocols = HttpProtocols.Http1;
             listen.Use(ChatHandoff.Middleware);
         }));
-
-        builder.Services.AddOptions<RoomServiceOptions>()
-            .BindConfiguration(RoomServiceOptions.SectionName)
-            .Validate(o => o.MaxFrameBytes >= 256, "LetsChat:Rooms:MaxFrameBytes must be at least 256.")
-            .Validate(o => o.MaxMessageChars >= 1, "LetsChat:Rooms:MaxMessageChars must be at least 1.")
-            .Validate(o => o.MaxStoredMessageBytes >= 4 * o.MaxMessageChars + 1024, "LetsChat:Rooms:MaxStoredMessageBytes must hold a message of MaxMessageChars (at least 4 bytes a character, plus 1024).")
-            .Validate(o => o.MaxReactionsPerMessage >= 1 && o.PresenceListed >= 1, "LetsChat:Rooms:MaxReactionsPerMessage and PresenceListed must be at least 1.")
-            .Validate(o => o.SendBufferBytes >= o.MaxFrameBytes && o.CatchUpHoldLimit >= 1, "LetsChat:Rooms:SendBufferBytes must be at least MaxFrameBytes, CatchUpHoldLimit at least 1.")
-            .Validate(o => o.HistoryLength >= 1 && o.JoinHistory >= 1 && o.HistoryPageMax >= 1, "LetsChat:Rooms history sizes must be at least 1.")
-            .Validate(o => o.KeepAliveSeconds >= 1 && o.CloseTimeoutSeconds >= 1 && o.DrainTimeoutSeconds >= 1 && o.PresenceTtlSeconds >= 3, "LetsChat:Rooms timeouts are too short.")
-            .Validate(o => o.HistoryFrameBytes >= o.MaxStoredMessageBytes, "LetsChat:Rooms:HistoryFrameBytes must hold a message of MaxStoredMessageBytes.")
-            .Validate(o => o.RetentionDays >= 1 && o.TypingIntervalMilliseconds >= 0, "LetsChat:Rooms retention or typing interval is out of range.")
-            .Validate(o => o.FramesPerSecond >= 1 && o.FrameBurst >= 1 && o.FloodCloseAfter >= 1 && o.MaxConnectionsPerIp >= 1 && o.MaxConnectionsPerUser >= 1, "LetsChat:Rooms rate limits must be at least 1.")
-            .ValidateOnStart();
-
-        // One key ring for every replica, kept in Redis: a session cookie made by any replica is read by all.
-        builder.Services.AddDataProtection().SetApplicationName("LetsChat");
-        builder.Services.AddOptions<KeyManagementOptions>()
-            .Configure<IConnectionMultiplexer>((o, redis) =>
-                o.XmlRepository = new RedisXmlRepository(() => redis.GetDatabase(), RedisKeys.DataProtectionKeys));
-
-        builder.Services.AddSingleton<ConnectionCap>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<ConnectionCap>());
-        builder.Services.AddRequestLimits();
-        builder.Services.AddSingleton(sp =>
-        {
-            var limits = sp.GetRequiredService<IOptions<RequestLimitOptions>>().Value;
-            return new FloodGuard(sp.GetRequiredService<IOptions<RoomServiceOptions>>().Value,
-                RequestLimits.FrameBuckets(limits, sp.GetRequiredService<IConnectionMultiplexer>()), limits.ParseExemptNetworks());
-        });
-
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<RedisUnavailableHandler>();
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<ReplicaIdentity>();
-        builder.Services.AddSingleton<RoomTelemetry>();
-        builder.Services.AddSingleton<SessionCookie>();
-        builder.Services.AddSingleton<RedisTopology>();
-        builder.Services.AddSingleton<ReplicaAcks>();
-        builder.Services.AddSingleton<IRoomBroker, RedisRoomBroker>();
-        builder.Services.AddSingleton<IRoomHistory, RedisRoomHistory>();
-        builder.Services.AddSingleton<IRoomPresence, RedisRoomPresence>();
-        builder.Services.AddSingleton<RoomFeed>();
-        builder.Services.AddSingleton<LocalRooms>();
         builder.Services.AddSingleton<ChatSockets>();
-        builder.Services.AddHostedService<PresenceHeartbeat>();
-        builder.Services.AddHostedService<FeedWatch>();
         builder.Services.AddHostedService<KeepAliveSweep>();
-        builder.Services.AddHostedService<RedisConnectionTelemetry>();
-        builder.Services.AddSingleton<EvictionPolicyCheck>();
-        builder.Services.AddHealthChecks().AddCheck<EvictionPolicyCheck>("redis-eviction-policy");
-        return builder;
     }
 
     public static WebApplication MapRoomService(this WebApplication app)

@@ -14,7 +14,7 @@ public sealed partial class FeedWatch(LocalRooms rooms, RoomTelemetry telemetry,
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, options.Value.FeedCheckSeconds)));
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.FeedCheckSeconds));
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             foreach (var room in rooms.All)

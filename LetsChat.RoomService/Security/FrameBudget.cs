@@ -80,7 +80,7 @@ public sealed class FrameBudget : IDisposable
         {
             got = await TakeAsync(key, chunk);
         }
-        catch (Exception ex) when (ex is RedisException or RedisTimeoutException or TimeoutException or ObjectDisposedException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
             // Redis away: let the frames through (its sends then fail as unavailable, which is the
             // truth; refusing them as rate_limited would not be). The socket's own limit still holds.

@@ -37,11 +37,11 @@ public sealed partial class ChatSession(
     /// <summary>This socket's rate limit; none in unit tests.</summary>
     public FloodGuard.Meter? Flood { get; init; }
 
-    /// <summary>The room this socket joined (set by its <see cref="ChatSocket"/>), null before the join and after the leave.</summary>
-    internal Room? Joined { get; set; }
-
-    /// <summary>The newest (epoch, seq) this replica delivered in the room: publishing checks the log is not behind it.</summary>
-    private (string? Epoch, long Seq) Seen() => Joined?.Feed ?? default;
+    /// <summary>
+    /// The newest (epoch, seq) this replica delivered in the room: publishing checks the log is not
+    /// behind it. Its <see cref="ChatSocket"/> answers it from the room it joined.
+    /// </summary>
+    internal Func<(string? Epoch, long Seq)> Seen { get; set; } = () => default;
 
     /// <summary>Room, connection and user for this socket's log lines.</summary>
     internal SocketLogScope? LogScope { get; init; }

@@ -35,6 +35,7 @@ public sealed partial class ChatSocket
         _member = member;
         Connection = connection;
         _session = session;
+        _session.Seen = () => _joined?.Feed ?? default;
         _scope = scope;
         _resume = resume;
         _slot = slot;
@@ -50,7 +51,7 @@ public sealed partial class ChatSocket
     {
         try
         {
-            _session.Joined = _joined = await _shared.Rooms.JoinAsync(_room, _member, cancellationToken);
+            _joined = await _shared.Rooms.JoinAsync(_room, _member, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -127,7 +128,6 @@ public sealed partial class ChatSocket
         {
             return;
         }
-        _session.Joined = null;
         try
         {
             await _shared.Presence.LeaveAsync(_room, _member.Presence, CancellationToken.None);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
+using HdrHistogram;
 
 namespace LetsChat.LoadTest;
 
@@ -23,23 +24,24 @@ public static class Joins
         using var endpoints = new Endpoints(settings.Targets, settings.Sources);
         var rooms = Enumerable.Range(0, settings.Rooms).Select(i => $"{settings.RoomPrefix}-join-{runId}-{i}").ToArray();
         var residents = new List<ClientWebSocket>();
+        var buffer = new byte[256 * 1024]; // one for every read: no allocation inside a timed join
         try
         {
             foreach (var room in rooms)
             {
                 var resident = await endpoints.ConnectAsync(0, room, ChatProtocol.V1, 64 * 1024, ct);
                 residents.Add(resident);
-                await ReadUntilAsync(resident, "{\"type\":\"history\"", ct);
+                await ReadUntilAsync(resident, History, buffer, ct);
                 for (var m = 0; m < Messages; m++)
                 {
                     var frame = Encoding.UTF8.GetBytes($"{{\"type\":\"send\",\"id\":\"j{m}\",\"text\":\"a message of a lived-in room, number {m}\"}}");
                     await resident.SendAsync(frame, WebSocketMessageType.Text, true, ct);
-                    await ReadUntilAsync(resident, "{\"type\":\"ack\"", ct);
+                    await ReadUntilAsync(resident, Ack, buffer, ct);
                 }
             }
             progress?.WriteLine($"  {rooms.Length} rooms with a member and {Messages} messages each; {joins} joins, one at a time");
 
-            var times = new List<double>(joins);
+            var times = new LongHistogram(1, 60_000_000, 3); // µs, as LoadStep's latencies
             var failed = 0;
             string? firstError = null;
             for (var i = 0; i < joins; i++)
@@ -48,8 +50,8 @@ public static class Joins
                 try
                 {
                     using var socket = await endpoints.ConnectAsync(i, rooms[i % rooms.Length], ChatProtocol.V1, 64 * 1024, ct);
-                    await ReadUntilAsync(socket, "{\"type\":\"history\"", ct);
-                    times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    await ReadUntilAsync(socket, History, buffer, ct);
+                    times.RecordValue(Math.Max(1, (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds));
                     socket.Abort();
                 }
                 catch (Exception e) when (e is WebSocketException or HttpRequestException or IOException or InvalidOperationException)
@@ -58,9 +60,10 @@ public static class Joins
                     firstError ??= e.Message;
                 }
             }
-            times.Sort();
-            double At(double q) => times.Count == 0 ? 0 : Math.Round(times[Math.Min(times.Count - 1, (int)(q * times.Count))], 2);
-            return new Result(string.Join(",", settings.Targets), rooms.Length, times.Count, failed, firstError, At(0.5), At(0.9), At(0.99), times.Count == 0 ? 0 : Math.Round(times[^1], 2));
+            double Ms(long us) => Math.Round(us / 1000.0, 2);
+            double At(double percentile) => times.TotalCount == 0 ? 0 : Ms(times.GetValueAtPercentile(percentile));
+            return new Result(string.Join(",", settings.Targets), rooms.Length, (int)times.TotalCount, failed, firstError,
+                At(50), At(90), At(99), times.TotalCount == 0 ? 0 : Ms(times.GetMaxValue()));
         }
         finally
         {
@@ -68,11 +71,12 @@ public static class Joins
         }
     }
 
+    private static readonly byte[] History = "{\"type\":\"history\""u8.ToArray();
+    private static readonly byte[] Ack = "{\"type\":\"ack\""u8.ToArray();
+
     // Reads frames until one starts with `prefix`; throws when the socket closes first.
-    private static async Task ReadUntilAsync(ClientWebSocket socket, string prefix, CancellationToken ct)
+    private static async Task ReadUntilAsync(ClientWebSocket socket, byte[] prefix, byte[] buffer, CancellationToken ct)
     {
-        var want = Encoding.UTF8.GetBytes(prefix);
-        var buffer = new byte[256 * 1024];
         while (true)
         {
             var length = 0;
@@ -83,7 +87,7 @@ public static class Joins
                 if (received.MessageType == WebSocketMessageType.Close) throw new InvalidOperationException($"closed: {socket.CloseStatus} {socket.CloseStatusDescription}");
                 length += received.Count;
             } while (!received.EndOfMessage && length < buffer.Length);
-            if (buffer.AsSpan(0, length).StartsWith(want)) return;
+            if (buffer.AsSpan(0, length).StartsWith(prefix)) return;
         }
     }
 }

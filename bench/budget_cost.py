@@ -18,7 +18,7 @@ import time
 import uuid
 
 from resp import scratch_redis
-from script_compare import BODY, cpu, run as run_publish
+from script_compare import BODY, cpu, load, run as run_publish
 
 CALLS = int(os.environ.get("CALLS", "20000"))
 ROUNDS = int(os.environ.get("ROUNDS", "7"))
@@ -50,7 +50,7 @@ def run_bucket(r, sha, calls):
 
 def main():
     version, bucket = bucket_script()
-    publish = open(os.path.join(HERE, "..", "LetsChat.RoomService", "Broker", "Lua", "publish.lua"), "rb").read()
+    publish, trace = load(os.path.join(HERE, "..", "LetsChat.RoomService", "Redis", "Lua", "publish.lua"))
     with scratch_redis() as r:
         shas = {"publish": r.call("SCRIPT", "LOAD", publish).decode(), "bucket": r.call("SCRIPT", "LOAD", bucket).decode()}
         per_call = {"publish": [], "bucket": []}
@@ -58,7 +58,7 @@ def main():
             for name in (("publish", "bucket") if round_ % 2 == 0 else ("bucket", "publish")):
                 before = cpu(r)
                 if name == "publish":
-                    run_publish(r, shas[name], f"bench-{round_}-{uuid.uuid4().hex[:6]}", CALLS)
+                    run_publish(r, shas[name], f"bench-{round_}-{uuid.uuid4().hex[:6]}", CALLS, trace)
                 else:
                     run_bucket(r, shas[name], CALLS)
                 per_call[name].append((cpu(r) - before) / CALLS * 1e6)

@@ -33,12 +33,15 @@ public static class RedisKeys
 {
     public static string LiveChannel(string room) => $"letschat:{{{room}}}:live";
 
-    /// <summary>KEYS of publish.lua and read.lua, in their order: seq, log, epoch, ids, updates, latest, reactors.</summary>
+    /// <summary>KEYS of publish.lua, update.lua and read.lua (log.lua names them), in their order: seq, log, epoch, ids, updates, latest, reactors.</summary>
     public static RedisKey[] Log(string room) =>
     [
         $"letschat:{{{room}}}:seq", MessageLog(room), $"letschat:{{{room}}}:epoch", $"letschat:{{{room}}}:ids",
-        $"letschat:{{{room}}}:updates", $"letschat:{{{room}}}:latest", Reactors(room),
+        $"letschat:{{{room}}}:updates", LatestUpdates(room), Reactors(room),
     ];
+
+    /// <summary>A message's version: target seq -> the seq of its latest update (update.lua compares it).</summary>
+    public static RedisKey LatestUpdates(string room) => $"letschat:{{{room}}}:latest";
 
     /// <summary>Who reacted to what: score = the message's seq, member = <see cref="RoomRecords.Reactor"/>.</summary>
     public static RedisKey Reactors(string room) => $"letschat:{{{room}}}:reactors";

@@ -7,7 +7,7 @@ using StackExchange.Redis;
 namespace LetsChat.RoomService.Redis;
 
 /// <summary>
-/// Redis: publish.lua for messages and their updates, one pub/sub channel per room, one subscription per room per
+/// Redis: publish.lua for messages, update.lua for their updates, one pub/sub channel per room, one subscription per room per
 /// replica (sharded on a cluster: <see cref="RedisTopology"/>). What goes through Redis is defined in <see cref="RoomRecords"/>.
 /// </summary>
 public sealed class RedisRoomBroker(
@@ -34,40 +34,85 @@ public sealed class RedisRoomBroker(
             _options.RetentionSeconds,
             message.Seen.Epoch ?? "",
             message.Seen.Seq,
-            "",
             message.ReplyTo?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
-        ]);
+            RoomRecords.Trace(message.TraceParent),
+        ], topology.PublishScript);
     }
 
-    public async Task<PublishResult> UpdateAsync(string room, OutgoingUpdate update, CancellationToken cancellationToken)
+    /// <summary>Tries of an update that keeps losing its message to other updates before it gives up (<c>conflict</c>).</summary>
+    internal const int UpdateAttempts = 5;
+
+    public async Task<PublishResult> UpdateAsync(string room, MessageUpdate update, Func<MessageState, Change> decide, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return await EvaluateAsync(room,
+        PublishResult result = default;
+        for (var attempt = 0; attempt < UpdateAttempts; attempt++)
+        {
+            if (await ReadTargetAsync(room, update) is not var (state, version))
+            {
+                return new PublishResult("", 0, false, "not_found");
+            }
+            var change = decide(state);
+            if (change.Message is not { } next)
+            {
+                return new PublishResult("", 0, false, change.Code, change.Error);
+            }
+            var body = RoomRecords.Body(next);
+            if (!change.Unchanged && RoomRecords.EntryBytes(update.Target, body) > _options.MaxStoredMessageBytes)
+            {
+                return new PublishResult("", 0, false, "too_large");
+            }
+            result = await StoreAsync(room, update, change, body, version);
+            if (result.Refused != "conflict")
+            {
+                return result;
+            }
+        }
+        return result;
+    }
+
+    // The target's entry and its version (the seq of its latest update, 0 before its first) in one
+    // step, so the version is the one of the state read; and whether the user's reaction is counted.
+    private async Task<(MessageState State, long Version)?> ReadTargetAsync(string room, MessageUpdate update)
+    {
+        var read = redis.GetDatabase().CreateTransaction();
+        var entries = read.SortedSetRangeByScoreAsync(RedisKeys.MessageLog(room), update.Target, update.Target);
+        var version = read.HashGetAsync(RedisKeys.LatestUpdates(room), update.Target);
+        var reacted = update.Emoji is { } emoji
+            ? read.SortedSetScoreAsync(RedisKeys.Reactors(room), RoomRecords.Reactor(update.Target, update.User.Id, emoji))
+            : Task.FromResult<double?>(null);
+        await read.ExecuteAsync();
+        // Two states of one message (a crash between update.lua's writes): the newer is it.
+        var message = (await entries).Select(e => RoomRecords.ReadBody((byte[])e!)).MaxBy(m => m?.Version ?? -1);
+        return message is null ? null : (new MessageState(message, await reacted is not null), (long?)await version ?? 0);
+    }
+
+    private Task<PublishResult> StoreAsync(string room, MessageUpdate update, Change change, string body, long version) =>
+        EvaluateAsync(room,
         [
             RedisKeys.LiveChannel(room),
             NewEpoch(),
             $"{update.User.Id} {update.ClientId}",
-            update.Body,
+            RoomRecords.Update(new UpdateHead(update.ClientId, update.User, update.Change, update.Target, update.At.ToUnixTimeMilliseconds()), body),
             _options.HistoryLength,
             _options.RetentionSeconds,
             update.Seen.Epoch ?? "",
             update.Seen.Seq,
             update.Target,
-            update.ReadEntry,
-            update.NewEntry,
-            update.Unchanged ? "1" : "0",
-            update.Reactors,
-        ]);
-    }
+            version,
+            body,
+            change.Unchanged ? "1" : "0",
+            RoomRecords.ReactorChange(change.Reactors, update.Target, update.User.Id, update.Emoji ?? ""),
+        ], topology.UpdateScript);
 
-    private async Task<PublishResult> EvaluateAsync(string room, RedisValue[] args)
+    private async Task<PublishResult> EvaluateAsync(string room, RedisValue[] args, string script)
     {
         var db = redis.GetDatabase();
         RedisResult[] result;
         string refused;
         try
         {
-            result = (RedisResult[])(await db.ScriptEvaluateAsync(topology.PublishScript, RedisKeys.Log(room), args))!;
+            result = (RedisResult[])(await db.ScriptEvaluateAsync(script, RedisKeys.Log(room), args))!;
             refused = (string)result[3]!;
             if (refused.Length == 0)
             {

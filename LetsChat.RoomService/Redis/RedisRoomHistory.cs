@@ -28,22 +28,6 @@ public sealed class RedisRoomHistory(IConnectionMultiplexer redis, RedisTopology
         return new LogHead(epoch.Length == 0 ? null : epoch, (long)result[1], Rewound: epoch == fresh);
     }
 
-    public async Task<string?> EntryAsync(string room, long seq, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        var entries = await redis.GetDatabase().SortedSetRangeByScoreAsync(RedisKeys.MessageLog(room), seq, seq);
-        // Two states of one message (a crash between publish.lua's writes): the newer is it.
-        return entries.Length <= 1
-            ? (string?)entries.FirstOrDefault()
-            : entries.Select(e => (string)e!).MaxBy(e => RoomRecords.ReadBody(e)?.Version ?? -1);
-    }
-
-    public async Task<bool> ReactedAsync(string room, long seq, string userId, string emoji, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        return await redis.GetDatabase().SortedSetScoreAsync(RedisKeys.Reactors(room), RoomRecords.Reactor(seq, userId, emoji)) is not null;
-    }
-
     private async Task<HistoryPage> ReadAsync(string room, string mode, long bound, int limit, bool create, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -58,24 +42,7 @@ public sealed class RedisRoomHistory(IConnectionMultiplexer redis, RedisTopology
         var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(topology.ReadScript, RedisKeys.Log(room), args))!;
 
         var epoch = (string)result[0]!;
-        var messages = new List<RoomEvent>(result.Length - 4);
-        for (var i = 4; i < result.Length; i++)
-        {
-            // Entries are written only by publish.lua; one that does not read is skipped, not fatal.
-            var entry = (ReadOnlyMemory<byte>)(byte[])result[i]!;
-            var e = entry.Span.StartsWith("u "u8) ? RoomRecords.ReadUpdateEntry(room, epoch, entry[2..]) : RoomRecords.ReadEntry(room, epoch, entry);
-            if (e is null)
-            {
-                continue;
-            }
-            if (messages.Count > 0 && messages[^1] is { Kind: RoomEventKind.Message } previous && e.Kind == RoomEventKind.Message && previous.Seq == e.Seq)
-            {
-                // Two states of one message (a crash between publish.lua's writes): the newer is it.
-                messages[^1] = e.Version > previous.Version ? e : previous;
-                continue;
-            }
-            messages.Add(e);
-        }
+        var messages = RoomRecords.ReadPage(room, epoch, result.Skip(4).Select(r => (ReadOnlyMemory<byte>)(byte[])r!));
         return new HistoryPage(epoch.Length == 0 ? null : epoch, (long)result[1], (long)result[2], (long)result[3] == 1, messages);
     }
 }

@@ -25,11 +25,13 @@ public sealed class RedisTopology(IConnectionMultiplexer redis, ReplicaAcks repl
 
     public string PublishScript => Known.Publish;
 
+    public string UpdateScript => Known.Update;
+
     public string ReadScript => Known.Read;
 
     public string PresenceScript => Known.Presence;
 
-    /// <summary>What an ack waits for once publish.lua stored a message or an update.</summary>
+    /// <summary>What an ack waits for once publish.lua or update.lua stored a message or an update.</summary>
     public Task ConfirmAsync(string room) => Known.IsCluster ? replicaAcks.ConfirmAsync(room) : Task.CompletedTask;
 
     /// <summary>
@@ -97,13 +99,13 @@ public sealed class RedisTopology(IConnectionMultiplexer redis, ReplicaAcks repl
         _ => Kind.Standalone,
     };
 
-    private sealed record Kind(bool IsCluster, Func<string, RedisChannel> Channel, string Publish, string Read, string Presence)
+    private sealed record Kind(bool IsCluster, Func<string, RedisChannel> Channel, string Publish, string Update, string Read, string Presence)
     {
         public static readonly Kind Standalone = new(false, RedisChannel.Literal,
-            RedisScripts.Publish, RedisScripts.Read, RedisScripts.Presence);
+            RedisScripts.Publish, RedisScripts.Update, RedisScripts.Read, RedisScripts.Presence);
 
         public static readonly Kind Cluster = new(true, RedisChannel.Sharded,
-            Sharded(RedisScripts.Publish), Sharded(RedisScripts.Read), Sharded(RedisScripts.Presence));
+            Sharded(RedisScripts.Publish), Sharded(RedisScripts.Update), Sharded(RedisScripts.Read), Sharded(RedisScripts.Presence));
     }
 
     /// <summary>A script as a cluster runs it: its publishes become SPUBLISH, to the room's shard only.</summary>

@@ -1,4 +1,3 @@
-using LetsChat.RoomService.Redis;
 using LetsChat.RoomService.Wire;
 
 namespace LetsChat.RoomService.Rooms;
@@ -30,13 +29,16 @@ public interface IRoomBroker
     Task<PublishResult> PublishAsync(string room, OutgoingMessage message, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Appends an update of a message (edit, delete, reaction) with the room's next seq, and puts
-    /// its new state in the log in place of the entry the caller read. Refused with
-    /// <c>not_found</c> when the message is not in the log, <c>conflict</c> when its entry is no
-    /// longer the one read (read it again and redo the change), <c>no_change</c> when it changes
-    /// nothing and is not the retry of a stored change. A message keeps only its latest update.
+    /// Changes the message at <see cref="MessageUpdate.Target"/> (an edit, a delete, a reaction):
+    /// reads it as it is now, asks <paramref name="decide"/> for its next state, and appends that
+    /// as an update with the room's next seq, in place of the state read. If another update came
+    /// in between, it reads again and asks again, a few times. Refused with <c>not_found</c> when
+    /// the message is not in the log, <c>no_change</c> when the change changes nothing and is not
+    /// the retry of a stored one, <c>too_large</c> when its new state is over the stored bound,
+    /// <c>conflict</c> when it lost every try, or with <paramref name="decide"/>'s code and reason.
+    /// A message keeps only its latest update. Throws when Redis cannot be reached.
     /// </summary>
-    Task<PublishResult> UpdateAsync(string room, OutgoingUpdate update, CancellationToken cancellationToken);
+    Task<PublishResult> UpdateAsync(string room, MessageUpdate update, Func<MessageState, Change> decide, CancellationToken cancellationToken);
 
     /// <summary>Says that <paramref name="user"/> is typing. Not stored; at most once, to whoever is subscribed.</summary>
     Task PublishTypingAsync(string room, ChatUser user, CancellationToken cancellationToken);
@@ -63,22 +65,24 @@ public sealed record OutgoingMessage(ChatUser User, string? ClientId, string Tex
 }
 
 /// <summary>
-/// An update of the message at <see cref="Target"/> by <see cref="User"/>: <see cref="ReadEntry"/>
-/// is its log entry as read, <see cref="NewEntry"/> the one that replaces it, <see cref="Body"/>
-/// the update as stored and published (Redis/RoomRecords). <see cref="Unchanged"/>: it changes
-/// nothing, so it is acked only as the retry of a change already stored, else refused <c>no_change</c>.
+/// A change (<c>edit</c>, <c>delete</c> or <c>react</c>) by <see cref="User"/> of the message at
+/// <see cref="Target"/>, made at <see cref="At"/>. <see cref="Emoji"/>: a reaction's.
 /// </summary>
-public sealed record OutgoingUpdate(ChatUser User, string ClientId, long Target, string ReadEntry, string NewEntry, string Body, bool Unchanged)
+public sealed record MessageUpdate(ChatUser User, string ClientId, string Change, long Target, DateTimeOffset At, string? Emoji = null)
 {
     /// <summary>The newest (epoch, seq) the publishing replica delivered in the room; default when none.</summary>
     public (string? Epoch, long Seq) Seen { get; init; }
-
-    /// <summary>What it does to the room's reactors set, as publish.lua reads it (<see cref="RoomRecords.ReactorChange"/>); "" for nothing.</summary>
-    public string Reactors { get; init; } = "";
 }
 
 /// <summary>
-/// Where the message or update went. <see cref="Refused"/> is null when it was stored (or had been:
-/// <see cref="Duplicate"/>), else why not: <c>not_found</c> or <c>conflict</c> (see <see cref="IRoomBroker.UpdateAsync"/>).
+/// The message an update decides on, as it is now. <see cref="Reacted"/>: the room's reactors set
+/// holds the updating user's <see cref="MessageUpdate.Emoji"/> on it (it may count them without naming them).
 /// </summary>
-public readonly record struct PublishResult(string Epoch, long Seq, bool Duplicate, string? Refused = null);
+public sealed record MessageState(MessageBody Message, bool Reacted);
+
+/// <summary>
+/// Where the message or update went. <see cref="Refused"/> is null when it was stored (or had been:
+/// <see cref="Duplicate"/>), else the code of why not (see <see cref="IRoomBroker.UpdateAsync"/>), and
+/// <see cref="Reason"/> when the update's decision gave one.
+/// </summary>
+public readonly record struct PublishResult(string Epoch, long Seq, bool Duplicate, string? Refused = null, string? Reason = null);

@@ -27,12 +27,6 @@ public interface IRoomHistory
     /// seq a client has seen is handed out again; <see cref="LogHead.Rewound"/> then says so.
     /// </summary>
     Task<LogHead> HeadAsync(string room, (string? Epoch, long Seq) seen, CancellationToken cancellationToken);
-
-    /// <summary>The log entry of the message at <paramref name="seq"/> as stored (to update it), or null when the log has none.</summary>
-    Task<string?> EntryAsync(string room, long seq, CancellationToken cancellationToken);
-
-    /// <summary>Whether <paramref name="userId"/> put <paramref name="emoji"/> on the message at <paramref name="seq"/> (the room's reactors set).</summary>
-    Task<bool> ReactedAsync(string room, long seq, string userId, string emoji, CancellationToken cancellationToken);
 }
 
 /// <summary>A log's head: its epoch (null when the room has no log) and newest seq.</summary>

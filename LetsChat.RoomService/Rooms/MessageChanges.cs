@@ -6,10 +6,10 @@ namespace LetsChat.RoomService.Rooms;
 
 /// <summary>
 /// What an edit, a delete or a reaction does to a message: each returns the message's next state
-/// (folded into its log entry by publish.lua), or why it may not happen. Who may do what is
+/// (stored in place of its log entry by update.lua), or why it may not happen. Who may do what is
 /// decided here, from the user id of the signed session, never from anything the client says.
 /// </summary>
-internal static class MessageChanges
+public static class MessageChanges
 {
     /// <summary>Distinct emoji one message can carry; a new one beyond this is refused.</summary>
     public const int MaxEmoji = 20;
@@ -39,7 +39,7 @@ internal static class MessageChanges
     /// </summary>
     public static Change Delete(MessageBody message, ChatUser user) =>
         Refusal(message with { Deleted = false }, user, authorOnly: true)
-        ?? (message.Deleted ? Change.None(message) : new Change(new MessageBody(message.Id, message.User, "", message.Timestamp, null)
+        ?? (message.Deleted ? Change.None(message) : new Change(new MessageBody(message.Id, message.User, "", message.Timestamp)
         {
             Deleted = true,
             Version = message.Version + 1,
@@ -143,7 +143,7 @@ internal static class MessageChanges
 }
 
 /// <summary>A message's next state, or (<see cref="Message"/> null) the error code and text that refuse the change.</summary>
-internal sealed record Change(MessageBody? Message, string? Code = null, string? Error = null)
+public sealed record Change(MessageBody? Message, string? Code = null, string? Error = null)
 {
     /// <summary>
     /// The change leaves the message as it is (an edit to the same text, a second delete, a reaction
@@ -158,4 +158,4 @@ internal sealed record Change(MessageBody? Message, string? Code = null, string?
 }
 
 /// <summary>The user's reaction goes in or out of the reactors set, or the message's all go (a delete).</summary>
-internal enum ReactorChange { None, Add, Remove, Clear }
+public enum ReactorChange { None, Add, Remove, Clear }

@@ -1,105 +1,60 @@
-using System.Text;
-using LetsChat.RoomService.Redis;
 using LetsChat.RoomService.Rooms;
 using LetsChat.RoomService.Wire;
 
 namespace LetsChat.RoomService.Sockets;
 
-// v1 edit, delete and react frames: read the message, decide the change (Rooms/MessageChanges),
-// and store it in place of what was read; if the message changed meanwhile (another reaction, say),
-// read it again and redo the change.
+// v1 edit, delete and react frames: checked here, decided by Rooms/MessageChanges, stored by the
+// broker (which reads the message, asks Decide, and asks again if another change came first).
 public sealed partial class ChatSession
 {
-    private const int UpdateAttempts = 5;
-
     private async Task UpdateAsync(ClientFrame frame)
     {
         var type = frame.Type!;
-        if (!V1Frames.IsValidClientId(frame.Id))
+        if (UpdateProblem(frame) is var (code, message))
         {
-            await ErrorAsync("invalid_id", $"An {type} needs an id of 1 to {V1Frames.MaxClientIdLength} letters, digits, '-', '_', '.' or ':'.", null);
+            await ErrorAsync(code, message, code == "invalid_id" ? null : frame.Id);
             return;
         }
-        if (frame.Seq is not (> 0 and var seq))
+        var seq = frame.Seq!.Value;
+        var update = new MessageUpdate(member.User, frame.Id!, type, seq, clock.GetUtcNow(), frame.Emoji) { Seen = Seen() };
+        PublishResult result = default;
+        if (!await TryAsync(async () => result = await broker.UpdateAsync(room, update, state => Decide(frame, state, update.At), CancellationToken.None)))
         {
-            await ErrorAsync("invalid_seq", $"An {type} needs the seq of a message in this room.", frame.Id);
+            await ErrorAsync("unavailable", $"The {type} could not be stored right now; retry with the same id.", frame.Id);
             return;
         }
-        var problem = type switch
+        if (result.Refused is null)
         {
-            "edit" => TextProblem(frame),
-            "react" when !MessageChanges.IsEmoji(frame.Emoji) => ("invalid_emoji", "A reaction is one emoji."),
-            "react" when frame.On is null => ("invalid_on", "A reaction needs \"on\": true to add it or false to take it off."),
-            _ => null,
-        };
-        if (problem is var (code, message))
-        {
-            await ErrorAsync(code, message, frame.Id);
+            await Connection.SendAsync(V1Frames.Ack(new AckFrame(frame.Id!, result.Epoch, result.Seq, result.Duplicate)));
             return;
         }
-
-        for (var attempt = 0; attempt < UpdateAttempts; attempt++)
+        // A conflict is every try losing to other changes of a busy message: like Redis being away, a retry fixes it.
+        await ErrorAsync(result.Refused == "conflict" ? "unavailable" : result.Refused, result.Reason ?? result.Refused switch
         {
-            string? entry = null;
-            PublishResult? result = null;
-            if (!await TryAsync(async () => entry = await history.EntryAsync(room, seq, CancellationToken.None)))
-            {
-                break;
-            }
-            if (entry is null || RoomRecords.ReadBody(entry) is not { } current)
-            {
-                await ErrorAsync("not_found", $"There is no message {seq} in this room.", frame.Id);
-                return;
-            }
-            // A reaction that counts more people than it names may hold this user's unnamed: ask the set.
-            var counted = false;
-            if (type == "react" && MessageChanges.NeedsReactorLookup(current, member.User, frame.Emoji!)
-                && !await TryAsync(async () => counted = await history.ReactedAsync(room, seq, member.User.Id, frame.Emoji!, CancellationToken.None)))
-            {
-                break;
-            }
-            var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-            var change = type switch
-            {
-                "edit" => MessageChanges.Edit(current, member.User, frame.Text!, now),
-                "delete" => MessageChanges.Delete(current, member.User),
-                _ => MessageChanges.React(current, member.User, frame.Emoji!, frame.On!.Value, options.MaxReactionsPerMessage, counted),
-            };
-            if (change.Message is not { } next)
-            {
-                await ErrorAsync(change.Code!, change.Error!, frame.Id);
-                return;
-            }
-            var newEntry = RoomRecords.Entry(seq, next);
-            if (!change.Unchanged && Encoding.UTF8.GetByteCount(newEntry) > options.MaxStoredMessageBytes)
-            {
-                await ErrorAsync("too_large", $"That would make the message larger than {options.MaxStoredMessageBytes} bytes.", frame.Id);
-                return;
-            }
-            var body = RoomRecords.Update(new UpdateBody(frame.Id!, member.User, type, seq, now, next));
-            var update = new OutgoingUpdate(member.User, frame.Id!, seq, entry, newEntry, body, change.Unchanged)
-            {
-                Seen = Seen(),
-                Reactors = RoomRecords.ReactorChange(change.Reactors, seq, member.User.Id, frame.Emoji ?? ""),
-            };
-            if (!await TryAsync(async () => result = await broker.UpdateAsync(room, update, CancellationToken.None)))
-            {
-                break;
-            }
-            switch (result!.Value.Refused)
-            {
-                case "conflict":
-                    continue;
-                case "not_found":
-                    await ErrorAsync("not_found", $"There is no message {seq} in this room.", frame.Id);
-                    return;
-                case "no_change":
-                    await ErrorAsync("no_change", $"That {type} changes nothing: message {seq} is already so.", frame.Id);
-                    return;
-            }
-            await Connection.SendAsync(V1Frames.Ack(new AckFrame(frame.Id!, result.Value.Epoch, result.Value.Seq, result.Value.Duplicate)));
-            return;
-        }
-        await ErrorAsync("unavailable", $"The {type} could not be stored right now; retry with the same id.", frame.Id);
+            "not_found" => $"There is no message {seq} in this room.",
+            "no_change" => $"That {type} changes nothing: message {seq} is already so.",
+            "too_large" => $"That would make the message larger than {options.MaxStoredMessageBytes} bytes.",
+            _ => $"Message {seq} is changing fast right now; retry the {type} with the same id.",
+        }, frame.Id);
     }
+
+    private (string Code, string Message)? UpdateProblem(ClientFrame frame) => frame switch
+    {
+        _ when !V1Frames.IsValidClientId(frame.Id) =>
+            ("invalid_id", $"An {frame.Type} needs an id of 1 to {V1Frames.MaxClientIdLength} letters, digits, '-', '_', '.' or ':'."),
+        { Seq: not > 0 } => ("invalid_seq", $"An {frame.Type} needs the seq of a message in this room."),
+        { Type: "edit" } => TextProblem(frame),
+        { Type: "react" } when !MessageChanges.IsEmoji(frame.Emoji) => ("invalid_emoji", "A reaction is one emoji."),
+        { Type: "react", On: null } => ("invalid_on", "A reaction needs \"on\": true to add it or false to take it off."),
+        _ => null,
+    };
+
+    // Who may do what, and what it does, is Rooms/MessageChanges'; the user is the signed session's.
+    private Change Decide(ClientFrame frame, MessageState state, DateTimeOffset at) => frame.Type switch
+    {
+        "edit" => MessageChanges.Edit(state.Message, member.User, frame.Text!, at.ToUnixTimeMilliseconds()),
+        "delete" => MessageChanges.Delete(state.Message, member.User),
+        _ => MessageChanges.React(state.Message, member.User, frame.Emoji!, frame.On!.Value, options.MaxReactionsPerMessage,
+            counted: state.Reacted && MessageChanges.NeedsReactorLookup(state.Message, member.User, frame.Emoji!)),
+    };
 }

@@ -1,5 +1,8 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Aspire.Hosting.Testing;
+using LetsChat.RoomService.Rooms;
+using LetsChat.RoomService.Wire;
 
 namespace LetsChat.IntegrationTests;
 
@@ -138,6 +141,65 @@ public abstract class ConversationSpec(ChatAppFixture app)
         var retry = await anasOtherTab.ReceiveTypeAsync("ack", ct);
         Assert.True(retry.GetProperty("duplicate").GetBoolean());
         Assert.Single((await cli.RunAsync(ct, "ZRANGE", $"letschat:{{{room}}}:updates", "0", "-1")).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    /// <summary>
+    /// The update's compare-and-swap, at the broker, on this Redis: a change decided on a state
+    /// that another change replaced before it was stored is decided again on the new state, and
+    /// one that loses every try says <c>conflict</c> and stores nothing.
+    /// </summary>
+    [Fact]
+    public async Task AnUpdateThatLostItsMessageToAnotherIsDecidedAgainOnTheNewState()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        var room = NewRoom("cas");
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(
+            (await app.App.GetConnectionStringAsync("redis", ct))!);
+        var broker = Brokers.For(redis);
+        var (ana, bo, carol) = (new ChatUser("u_ana", "Ana"), new ChatUser("u_bo", "Bo"), new ChatUser("u_carol", "Carol"));
+        var seq = (await broker.PublishAsync(room, new OutgoingMessage(ana, "a1", "react to me", DateTimeOffset.UtcNow), ct)).Seq;
+        MessageUpdate Reaction(ChatUser user, string id, string emoji) => new(user, id, "react", seq, DateTimeOffset.UtcNow, emoji);
+        Change PutOn(MessageState state, ChatUser user, string emoji) =>
+            MessageChanges.React(state.Message, user, emoji, on: true, maxReactions: 100, counted: false);
+
+        // Bo decides on the message as it is; Carol's reaction lands before Bo's is stored.
+        var seen = new List<MessageState>();
+        var bos = await broker.UpdateAsync(room, Reaction(bo, "b1", "👍"), state =>
+        {
+            seen.Add(state);
+            if (seen.Count == 1)
+            {
+                // decide is synchronous: the other change must be stored before it returns.
+                Assert.Null(broker.UpdateAsync(room, Reaction(carol, "c1", "❤️"), s => PutOn(s, carol, "❤️"), ct).GetAwaiter().GetResult().Refused);
+            }
+            return PutOn(state, bo, "👍");
+        }, ct);
+
+        Assert.Null(bos.Refused);
+        Assert.Equal(2, seen.Count);
+        Assert.Null(seen[0].Message.Reactions);
+        Assert.Equal("❤️", Assert.Single(seen[1].Message.Reactions!).Emoji);
+        var after = await broker.UpdateAsync(room, Reaction(ana, "a2", "🎉"), s => PutOn(s, ana, "🎉"), ct);
+        Assert.Null(after.Refused);
+
+        // Someone always gets there first: every try is decided anew, then the broker gives up.
+        var tries = 0;
+        var lost = await broker.UpdateAsync(room, Reaction(bo, "b2", "🔥"), state =>
+        {
+            tries++;
+            Assert.Null(broker.UpdateAsync(room, Reaction(carol, $"c{tries + 1}", "❤️"), s => s.Message.Reactions!.Any(r => r.Emoji == "❤️" && r.Total > 0)
+                ? MessageChanges.React(s.Message, carol, "❤️", on: false, maxReactions: 100)
+                : PutOn(s, carol, "❤️"), ct).GetAwaiter().GetResult().Refused);
+            return PutOn(state, bo, "🔥");
+        }, ct);
+
+        // Carol's ❤️ went off and on five times, so it is off; Bo's 🔥 never went in.
+        Assert.Equal(("conflict", 5), (lost.Refused, tries));
+        using var http = new HttpClient { BaseAddress = app.Gateway };
+        var page = await http.GetFromJsonAsync<JsonElement>($"/api/rooms/{room}/messages", ct);
+        var message = page.Messages().Single(m => m.Seq() == seq);
+        Assert.Equal(new HashSet<string?> { "👍", "🎉" }, message.GetProperty("reactions").EnumerateArray().Select(r => r.GetProperty("emoji").GetString()).ToHashSet());
     }
 }
 

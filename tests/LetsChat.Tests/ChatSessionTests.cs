@@ -196,7 +196,7 @@ public sealed class ChatSessionTests : IDisposable
             return Task.FromResult(Next(message, Published.Count));
         }
 
-        public Task<PublishResult> UpdateAsync(string room, OutgoingUpdate update, CancellationToken cancellationToken) =>
+        public Task<PublishResult> UpdateAsync(string room, MessageUpdate update, Func<MessageState, Change> decide, CancellationToken cancellationToken) =>
             throw new NotSupportedException();
 
         public Task PublishTypingAsync(string room, ChatUser user, CancellationToken cancellationToken) => Task.CompletedTask;

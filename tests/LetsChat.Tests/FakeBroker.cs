@@ -28,7 +28,7 @@ internal sealed class FakeBroker : IRoomBroker
     public Task<PublishResult> PublishAsync(string room, OutgoingMessage message, CancellationToken cancellationToken) =>
         throw new NotSupportedException("LocalRooms never publishes; tests hand events to subscribers with DeliverAsync.");
 
-    public Task<PublishResult> UpdateAsync(string room, OutgoingUpdate update, CancellationToken cancellationToken) =>
+    public Task<PublishResult> UpdateAsync(string room, MessageUpdate update, Func<MessageState, Change> decide, CancellationToken cancellationToken) =>
         throw new NotSupportedException("LocalRooms never publishes; tests hand events to subscribers with DeliverAsync.");
 
     public Task PublishTypingAsync(string room, ChatUser user, CancellationToken cancellationToken) =>

@@ -23,12 +23,6 @@ internal sealed class FakeHistory : IRoomHistory
         return Task.FromResult(new HistoryPage(epoch, Log.Count > 0 ? Log[^1].Seq : 0, 1, false, messages));
     }
 
-    public Task<string?> EntryAsync(string room, long seq, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("LocalRooms never reads single entries.");
-
-    public Task<bool> ReactedAsync(string room, long seq, string userId, string emoji, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("LocalRooms never reads reactions.");
-
     /// <summary>Like read.lua: a log behind <paramref name="seen"/> in the same epoch is re-labelled with a new epoch.</summary>
     public Task<LogHead> HeadAsync(string room, (string? Epoch, long Seq) seen, CancellationToken cancellationToken)
     {

@@ -13,7 +13,7 @@ public class MessageChangesTests
     private static readonly ChatUser Bo = new("u_bo", "Bo");
 
     private static MessageBody Message(ChatUser author, string text = "hello") =>
-        new("c1", author, text, 1_764_500_000_000, "00-trace") { ReplyTo = 3 };
+        new("c1", author, text, 1_764_500_000_000) { ReplyTo = 3 };
 
     /// <summary>Reactions a message may carry in all, as LetsChat:Rooms:MaxReactionsPerMessage.</summary>
     private const int Limit = 30;
@@ -49,7 +49,7 @@ public class MessageChangesTests
         var tombstone = MessageChanges.Delete(reacted, Ana).Message!;
 
         Assert.True(tombstone.Deleted);
-        Assert.Equal(("", null, null, null, Ana), (tombstone.Text, tombstone.Reactions, tombstone.ReplyTo, tombstone.TraceParent, tombstone.User));
+        Assert.Equal(("", null, null, Ana), (tombstone.Text, tombstone.Reactions, tombstone.ReplyTo, tombstone.User));
         Assert.DoesNotContain("secret", RoomRecords.Body(tombstone));
         Assert.Equal(2, tombstone.Version);
     }
@@ -165,7 +165,7 @@ public class MessageChangesTests
     public void AMessageStoredBeforeCountsWereKeptCountsItsNamedReactors()
     {
         // {"emoji":"👍","users":[…]} with no count: what earlier versions stored.
-        var old = JsonSerializer.Deserialize("{\"emoji\":\"👍\",\"users\":[{\"id\":\"u_bo\",\"name\":\"Bo\"}]}", ProtocolJson.Context.Reaction)!;
+        var old = JsonSerializer.Deserialize("{\"emoji\":\"👍\",\"users\":[{\"id\":\"u_bo\",\"name\":\"Bo\"}]}", RecordJson.Context.Reaction)!;
         var m = Message(Ana) with { Reactions = [old] };
 
         Assert.Equal(1, old.Total);
@@ -205,9 +205,9 @@ public class MessageChangesTests
     public void AnUpdateRecordBecomesTheV1UpdateFrameWithTheMessageAsItIsNow()
     {
         var edited = MessageChanges.Edit(Message(Ana), Ana, "fixed", 1_764_500_060_000).Message!;
-        var body = RoomRecords.Update(new UpdateBody("c9", Ana, "edit", 5, 1_764_500_060_000, edited));
+        var body = RoomRecords.Update(new UpdateHead("c9", Ana, "edit", 5, 1_764_500_060_000), RoomRecords.Body(edited));
 
-        // What publish.lua publishes: "u " .. epoch .. " " .. seq .. " " .. target .. " " .. body
+        // What update.lua publishes: "u " .. epoch .. " " .. seq .. " " .. target .. " " .. body
         var e = RoomRecords.Read("lobby", Encoding.UTF8.GetBytes($"u e1 42 5 {body}"))!;
 
         Assert.Equal((RoomEventKind.Update, "e1", 42L, 5L, "u_ana", true), (e.Kind, e.Epoch, e.Seq, e.Target, e.SenderId, e.IsLogged));
@@ -223,7 +223,7 @@ public class MessageChangesTests
     [Fact]
     public void AnUpdateEntryFromHistoryReadsLikeTheRecord()
     {
-        var body = RoomRecords.Update(new UpdateBody("c9", Bo, "react", 5, 0, React(Message(Ana), Bo, "👍", true).Message!));
+        var body = RoomRecords.Update(new UpdateHead("c9", Bo, "react", 5, 0), RoomRecords.Body(React(Message(Ana), Bo, "👍", true).Message!));
 
         var e = RoomRecords.ReadUpdateEntry("lobby", "e1", Encoding.UTF8.GetBytes($"42 5 {body}"))!;
 
@@ -236,9 +236,35 @@ public class MessageChangesTests
     {
         var m = React(Message(Ana), Bo, "👍", true).Message!;
 
-        var back = RoomRecords.ReadBody(RoomRecords.Entry(7, m))!;
+        var entry = Encoding.UTF8.GetBytes($"7 {RoomRecords.Body(m)}");
+        var back = RoomRecords.ReadBody(entry)!;
 
         Assert.Equal((m.Text, m.ReplyTo, m.Version, "👍", "u_bo"), (back.Text, back.ReplyTo, back.Version, back.Reactions![0].Emoji, back.Reactions[0].Users[0].Id));
-        Assert.Equal(1, RoomRecords.ReadEntry("lobby", "e1", Encoding.UTF8.GetBytes(RoomRecords.Entry(7, m)))!.Version);
+        Assert.Equal(1, RoomRecords.ReadEntry("lobby", "e1", entry)!.Version);
+        Assert.Equal(entry.Length, RoomRecords.EntryBytes(7, RoomRecords.Body(m)));
+    }
+
+    [Theory]
+    [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")]
+    [InlineData("-", null)]
+    public void AMessageRecordCarriesItsTraceAndTheFrameDoesNot(string trace, string? expected)
+    {
+        var body = RoomRecords.Body(Message(Ana));
+
+        var e = RoomRecords.Read("lobby", Encoding.UTF8.GetBytes($"m e1 {trace} 7 {body}"))!;
+
+        Assert.Equal((7L, "hello", expected), (e.Seq, e.Text, e.TraceParent));
+        Assert.DoesNotContain("traceparent", Encoding.UTF8.GetString(e.V1.Span));
+        Assert.DoesNotContain("traceparent", body);
+    }
+
+    [Fact]
+    public void ARecordFromAReplicaBeforeTracesLeftTheBodyStillReadsWithItsTrace()
+    {
+        const string old = """m e1 7 {"id":"c1","user":{"id":"u_ana","name":"Ana"},"text":"hi","ts":1,"traceparent":"00-abc-def-01"}""";
+
+        var e = RoomRecords.Read("lobby", Encoding.UTF8.GetBytes(old))!;
+
+        Assert.Equal((7L, "hi", "00-abc-def-01"), (e.Seq, e.Text, e.TraceParent));
     }
 }

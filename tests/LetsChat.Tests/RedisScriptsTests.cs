@@ -6,11 +6,18 @@ public class RedisScriptsTests
 {
     [Theory]
     [InlineData("publish")]
+    [InlineData("update")]
     [InlineData("read")]
     [InlineData("presence")]
     public void OnAClusterEveryPublishOfAScriptIsSharded(string script)
     {
-        var classic = script switch { "publish" => RedisScripts.Publish, "read" => RedisScripts.Read, _ => RedisScripts.Presence };
+        var classic = script switch
+        {
+            "publish" => RedisScripts.Publish,
+            "update" => RedisScripts.Update,
+            "read" => RedisScripts.Read,
+            _ => RedisScripts.Presence,
+        };
         var sharded = RedisTopology.Sharded(classic);
 
         Assert.DoesNotContain("redis.call('PUBLISH'", sharded);

@@ -32,8 +32,8 @@ public class V1ProtocolTests
     {
         var message = new OutgoingMessage(new ChatUser("u_1", "Ana \"A\""), "c-7", "hi <b>\n✓", DateTimeOffset.FromUnixTimeMilliseconds(1_764_500_000_000));
 
-        // What publish.lua publishes: "m " .. epoch .. " " .. seq .. " " .. body
-        var record = Encoding.UTF8.GetBytes("m e1 42 " + RoomRecords.Body(message));
+        // What publish.lua publishes (log.lua's message_record): "m <epoch> <trace> <seq> <body>", no trace here
+        var record = Encoding.UTF8.GetBytes("m e1 - 42 " + RoomRecords.Body(message));
         var e = RoomRecords.Read("lobby", record)!;
 
         using var json = JsonDocument.Parse(e.V1);

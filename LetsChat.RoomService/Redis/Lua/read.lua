@@ -1,8 +1,7 @@
 -- Reads a room's log, with the epoch and bounds the reader needs to tell whether it missed anything.
 --
--- KEYS[1] letschat:{room}:seq, KEYS[2] letschat:{room}:log, KEYS[3] letschat:{room}:epoch,
--- KEYS[4] letschat:{room}:ids, KEYS[5] letschat:{room}:updates, KEYS[6] letschat:{room}:latest,
--- KEYS[7] letschat:{room}:reactors
+-- The keys and the shared rules are in log.lua, in front.
+--
 -- ARGV[1] mode: "latest" (the last ARGV[3] messages), "before" (the last ARGV[3] messages with
 --               seq < ARGV[2]): pages of messages, each as it is now (updates folded in);
 --               "after" (every event with seq > ARGV[2], messages and updates in seq order, at
@@ -24,38 +23,24 @@
 -- in ascending seq order: message entries "<seq> <body>", and in "after" mode update entries
 -- marked "u <seq> <target> <body>" (Redis/RoomRecords.cs).
 
-local epoch = redis.call('GET', KEYS[3])
+local ttl = ARGV[5]
+local channel = ARGV[9] ~= '' and ARGV[9] or nil
+local epoch = kept_epoch(ARGV[8] or ARGV[4], channel, ttl)
 if not epoch then
-  local fresh = ARGV[8] or ARGV[4]
-  local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')[2]
-  if newest and fresh ~= '' then
-    -- The epoch alone is gone (evicted, or expired apart from the log): keep the log under a new
-    -- epoch, as publish.lua does, and announce it when the channel is known.
-    local changed = redis.call('ZRANGE', KEYS[5], -1, -1, 'WITHSCORES')[2] or 0
-    local kept = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), tonumber(newest), tonumber(changed))
-    epoch = fresh
-    redis.call('SET', KEYS[1], kept, 'EX', ARGV[5])
-    redis.call('SET', KEYS[3], epoch, 'EX', ARGV[5])
-    if ARGV[9] then redis.call('PUBLISH', ARGV[9], 'r ' .. epoch .. ' ' .. kept) end
-  elseif ARGV[4] == '' then
+  if ARGV[4] == '' then
     return {'', 0, 1, 0}
-  else
-    epoch = ARGV[4]
-    redis.call('DEL', KEYS[1], KEYS[2], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
-    -- A room with no message yet: its epoch lives as long as its presence renews it (presence.lua),
-    -- so a join to a fresh name costs no key for long; the first message gives it the retention.
-    redis.call('SET', KEYS[3], epoch, 'EX', ARGV[10] or ARGV[5])
   end
+  -- A room with no message yet: its epoch lives as long as its presence renews it (presence.lua),
+  -- so a join to a fresh name costs no key for long; the first message gives it the retention.
+  epoch = new_epoch(ARGV[4], ARGV[10] or ttl)
+end
+if channel then
+  epoch = unless_rewound(epoch, ARGV[6], ARGV[7], ARGV[8], channel, ttl)
 end
 
-local last = tonumber(redis.call('GET', KEYS[1]) or '0')
-if ARGV[9] and ARGV[9] ~= '' and ARGV[6] == epoch and last < tonumber(ARGV[7]) then
-  epoch = ARGV[8]
-  redis.call('SET', KEYS[3], epoch, 'EX', ARGV[5])
-  redis.call('PUBLISH', ARGV[9], 'r ' .. epoch .. ' ' .. last)
-end
+local last = tonumber(redis.call('GET', SEQ) or '0')
 local first = last + 1
-local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+local oldest = redis.call('ZRANGE', LOG, 0, 0, 'WITHSCORES')
 if oldest[2] then
   first = tonumber(oldest[2])
 end
@@ -66,8 +51,8 @@ local more = 0
 if mode == 'after' then
   -- The two sets merged by seq, cut at the limit. A message's entry already has the updates
   -- after it folded in; they come too, and applying one again changes nothing.
-  local messages = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. bound, '+inf', 'WITHSCORES', 'LIMIT', 0, limit)
-  local updates = redis.call('ZRANGEBYSCORE', KEYS[5], '(' .. bound, '+inf', 'WITHSCORES', 'LIMIT', 0, limit)
+  local messages = redis.call('ZRANGEBYSCORE', LOG, '(' .. bound, '+inf', 'WITHSCORES', 'LIMIT', 0, limit)
+  local updates = redis.call('ZRANGEBYSCORE', UPDATES, '(' .. bound, '+inf', 'WITHSCORES', 'LIMIT', 0, limit)
   frames = {}
   local m, u = 1, 1
   while #frames < limit and (m <= #messages or u <= #updates) do
@@ -79,14 +64,14 @@ if mode == 'after' then
       u = u + 2
     end
   end
-  if limit > 0 and #frames == limit and redis.call('ZCOUNT', KEYS[2], '(' .. bound, '+inf') + redis.call('ZCOUNT', KEYS[5], '(' .. bound, '+inf') > limit then
+  if limit > 0 and #frames == limit and redis.call('ZCOUNT', LOG, '(' .. bound, '+inf') + redis.call('ZCOUNT', UPDATES, '(' .. bound, '+inf') > limit then
     more = 1
   end
 else
   -- A page, newest first: one more than the limit tells whether older ones exist.
   local newest_first = mode == 'latest'
-    and redis.call('ZREVRANGE', KEYS[2], 0, limit)
-    or redis.call('ZREVRANGEBYSCORE', KEYS[2], '(' .. bound, '-inf', 'LIMIT', 0, limit + 1)
+    and redis.call('ZREVRANGE', LOG, 0, limit)
+    or redis.call('ZREVRANGEBYSCORE', LOG, '(' .. bound, '-inf', 'LIMIT', 0, limit + 1)
   if #newest_first > limit then
     more = 1
     newest_first[#newest_first] = nil

@@ -44,28 +44,40 @@ public static class ChatEndpoint
             flood.For(connectionId, user, context.Connection.RemoteIpAddress), context.Request.Headers.SecWebSocketKey.ToString());
         // Join (and so subscribe) before the 101: once a client sees it, it receives every message
         // published after that. Frames arriving before the socket runs wait in its writer.
-        bool joined;
-        try
+        if (!await JoinAsync(socket, slot, context.RequestAborted))
         {
-            joined = await socket.JoinAsync(context.RequestAborted);
-        }
-        catch
-        {
-            slot.Dispose(); // the client left during the join: its place under the cap is free again
-            throw;
-        }
-        if (!joined)
-        {
-            slot.Dispose();
             return Refuse(telemetry, Admission.Unavailable);
         }
+        return HandOver(context, handoff!, socket);
+    }
+
+    // A join that fails, or that the client leaves, frees the socket's place under the cap.
+    private static async Task<bool> JoinAsync(ChatSocket socket, IDisposable slot, CancellationToken cancellationToken)
+    {
+        var joined = false;
+        try
+        {
+            joined = await socket.JoinAsync(cancellationToken);
+            return joined;
+        }
+        finally
+        {
+            if (!joined)
+            {
+                slot.Dispose();
+            }
+        }
+    }
+
+    private static IResult HandOver(HttpContext context, ChatHandoff handoff, ChatSocket socket)
+    {
         // The HTTP layer gives a finished connection a grace period to drain its last response at
         // the minimum data rate, then aborts it; this connection's output is the socket's from now on.
         if (context.Features.Get<IHttpMinResponseDataRateFeature>() is { } rate)
         {
             rate.MinDataRate = null;
         }
-        handoff!.Take(socket.RunAsync);
+        handoff.Take(socket.RunAsync);
         context.Response.StatusCode = StatusCodes.Status101SwitchingProtocols; // for the request's metrics and span; the real 101 follows
         return Results.Empty;
     }

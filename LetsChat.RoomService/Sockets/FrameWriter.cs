@@ -182,60 +182,9 @@ internal sealed class FrameWriter(long maxWaitingBytes, Action<long> delivered)
     // flush again, until nothing waits.
     private async ValueTask FlushAndDrainAsync()
     {
-        while (true)
+        while (await FlushOnceAsync())
         {
-            try
-            {
-                var flush = _output!.FlushAsync();
-                if (!flush.IsCompleted)
-                {
-                    Volatile.Write(ref _stalledSince, Environment.TickCount64);
-                }
-                var result = await flush;
-                if (_stalledSince != 0)
-                {
-                    Volatile.Write(ref _stalledSince, 0);
-                }
-                if (result.IsCanceled || result.IsCompleted)
-                {
-                    Fail();
-                    return;
-                }
-            }
-            catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
-            {
-                Fail(); // the connection was aborted or closed under us
-                return;
-            }
-
-            List<Waiting>? drained;
-            List<TaskCompletionSource>? idle = null;
-            lock (_lock)
-            {
-                if (_failed)
-                {
-                    return;
-                }
-                drained = _waiting;
-                _waiting = null;
-                _waitingBytes = 0;
-                if (drained is null)
-                {
-                    _busy = false;
-                    idle = _idleWaiters;
-                    _idleWaiters = null;
-                }
-                else
-                {
-                    foreach (var w in drained)
-                    {
-                        if (!TryCopy(w.Frame))
-                        {
-                            break;
-                        }
-                    }
-                }
-            }
+            var (drained, idle) = CopyWaiting();
             if (_failed)
             {
                 Fail();
@@ -253,6 +202,65 @@ internal sealed class FrameWriter(long maxWaitingBytes, Action<long> delivered)
                     delivered(w.PublishedAtMs);
                 }
             }
+        }
+    }
+
+    // One flush, timed while it stalls (KeepAliveSweep reads _stalledSince); false once the transport is gone.
+    private async ValueTask<bool> FlushOnceAsync()
+    {
+        try
+        {
+            var flush = _output!.FlushAsync();
+            if (!flush.IsCompleted)
+            {
+                Volatile.Write(ref _stalledSince, Environment.TickCount64);
+            }
+            var result = await flush;
+            if (_stalledSince != 0)
+            {
+                Volatile.Write(ref _stalledSince, 0);
+            }
+            if (!result.IsCanceled && !result.IsCompleted)
+            {
+                return true;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            // the connection was aborted or closed under us
+        }
+        Fail();
+        return false;
+    }
+
+    // Takes what waited and copies it into the output; with nothing waiting, the output is free
+    // again (_busy false) and whoever waited for it is handed back to be released.
+    private (List<Waiting>? Drained, List<TaskCompletionSource>? Idle) CopyWaiting()
+    {
+        lock (_lock)
+        {
+            if (_failed)
+            {
+                return (null, null);
+            }
+            var drained = _waiting;
+            _waiting = null;
+            _waitingBytes = 0;
+            if (drained is null)
+            {
+                _busy = false;
+                var idle = _idleWaiters;
+                _idleWaiters = null;
+                return (null, idle);
+            }
+            foreach (var w in drained)
+            {
+                if (!TryCopy(w.Frame))
+                {
+                    break;
+                }
+            }
+            return (drained, null);
         }
     }
 

@@ -12,7 +12,8 @@ public sealed class GatewayRouteTests(ServerRedisApp app)
     [InlineData("/chat/", "room-name-input")]
     [InlineData("/chat/x/", "chat-log")]
     [InlineData("/chat/some-room.v2/", "chat-log")]
-    [InlineData("/static/js/app.js", "ChatSocket")]
+    [InlineData("/static/js/app.js", "RoomController")]
+    [InlineData("/static/js/room-controller.js", "ChatSocket")]
     public async Task PagesAreServedByTheFrontend(string path, string marker)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));

@@ -12,6 +12,7 @@
 #     d  IDLE (5,000) idle v1 sockets over 1,000 rooms, direct and through the gateway: KiB per socket
 #     b  the direct ladder (×1.5 a step from 5 msg/s per sender), once per variant per round
 #     j  300 v1 joins one at a time into 10 rooms that each have a member and 30 messages: open to history frame
+#     k  scenario c direct, with dotnet-counters on the room service: allocations and thread-pool work per delivery
 #   ROUNDS=3 IDLE=18000 bench/compare.sh REV d
 #   REDIS_KIND=cluster bench/compare.sh REV c v   # on a Redis Cluster (bench/stack.sh)
 set -euo pipefail
@@ -34,6 +35,8 @@ git worktree add --detach "$bin/src" "$rev" >/dev/null 2>&1
 publish "$bin/src" "$bin/old"
 publish . "$bin/new"
 dotnet build bench/LetsChat.LoadTest -c Release -v q -nologo >/dev/null
+counters="$bin/tools/dotnet-counters"
+if [[ $scenarios == *k* ]]; then dotnet tool install --tool-path "$bin/tools" dotnet-counters >/dev/null; fi
 { echo "# old: $rev ($(git rev-parse --short "$rev")), new: working tree on $(git rev-parse --short HEAD)"
   echo "# $(date -u) on $(nproc) cores, $(uname -r)"; redis-server --version; dotnet --version; } > "$out/env.txt"
 cat "$out/env.txt"
@@ -64,6 +67,13 @@ paths() { # scenario variant round: one run per path
       a) load --target "$target" --protocol v1 --rooms 1 --clients 2 --senders 2 --rate 10 --duration 20 --drain 2 \
            --pid $pids --json "$out/a-$2-$path-$3.json" >/dev/null || true ;;
       j) load --target "$target" --rooms 10 --joins 300 --json "$out/j-$2-$path-$3.json" >/dev/null || true ;;
+      k) [[ $path == gateway ]] && continue
+         # Sampled over the middle 8 s of 10 s of load, once a second (bench/compare_report.py reads the CSV).
+         (sleep 1; "$counters" collect -p "$ROOMS_PID" --counters System.Runtime --format csv --refresh-interval 1 \
+            --duration 00:00:00:08 -o "$out/k-$2-direct-$3.csv" >/dev/null 2>&1) &
+         load --target "$target" --rooms 10 --clients 10 --senders 2 --rate 100 --duration 10 --drain 3 \
+           --pid $pids --json "$out/k-$2-$path-$3.json" >/dev/null || true
+         wait ;;
     esac
   done
 }
@@ -73,12 +83,13 @@ for round in $(seq 1 "$ROUNDS"); do
   order="old new"; ((round % 2 == 0)) && order="new old"
   for variant in $order; do
     echo "compare: round $round, $variant"
-    if [[ $scenarios == *c* || $scenarios == *v* || $scenarios == *a* || $scenarios == *b* || $scenarios == *j* ]]; then
+    if [[ $scenarios =~ [cvabjk] ]]; then
       fresh "$variant"
       [[ $scenarios == *c* ]] && paths c "$variant" "$round"
       [[ $scenarios == *v* ]] && paths v "$variant" "$round"
       [[ $scenarios == *a* ]] && paths a "$variant" "$round"
       [[ $scenarios == *j* ]] && paths j "$variant" "$round"
+      [[ $scenarios == *k* ]] && paths k "$variant" "$round"
       if [[ $scenarios == *b* ]]; then
         load --target "$ROOMS_URL" --rooms 10 --clients 10 --senders 2 --rate 5 --ladder --factor 1.5 --duration 8 --drain 3 \
           --pid "$ROOMS_PID" "$REDIS_PID" --json "$out/b-$variant-direct-$round.json" >/dev/null || true

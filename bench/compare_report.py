@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Summarises a bench/compare.sh folder: every run, then per figure the old and new medians (ranges)
 and the new/old ratio taken round by round (the two variants of a round ran minutes apart)."""
+import csv
 import json
 import re
 import sys
@@ -14,7 +15,16 @@ runs = defaultdict(dict)  # (scenario, path) -> {(variant, round): json}
 for f in sorted(folder.glob("*.json")):
     m = re.fullmatch(r"([a-z])-(old|new)-(direct|gateway)-(\d+)\.json", f.name)
     if m:
-        runs[(m[1], m[3])][(m[2], int(m[4]))] = json.loads(f.read_text())
+        runs[(m[1], m[3])][(m[2], int(m[4]))] = r = json.loads(f.read_text())
+        sampled = f.with_suffix(".csv")
+        if sampled.exists():  # scenario k: dotnet-counters, one row per counter per second
+            samples = defaultdict(list)
+            for row in csv.DictReader(sampled.open()):
+                try:
+                    samples[row["Counter Name"]].append(float(row["Mean/Increment"]))
+                except (KeyError, ValueError):
+                    pass
+            r["counters"] = {name: sum(v) / len(v) for name, v in samples.items() if v}
 
 
 def cpu_us(r, name=None):
@@ -23,6 +33,18 @@ def cpu_us(r, name=None):
         return float("nan")
     ms = sum(p["cpuMs"] for p in r["processes"] if name is None or p["name"].startswith(name))
     return ms * 1000 / r["received"]
+
+
+def counter(r, *names):
+    """The mean of the first counter whose name contains one of names (runtimes name them differently)."""
+    for key, value in r.get("counters", {}).items():
+        if any(n in key for n in names):
+            return value
+    return float("nan")
+
+
+def per_delivery(r, *names):
+    return counter(r, *names) / r["deliveredPerSecond"] if r.get("deliveredPerSecond") else float("nan")
 
 
 def kib(r, name=None):
@@ -48,6 +70,12 @@ FIGURES = {
           ("established", lambda r: r["established"])],
     "j": [("join p50 ms", lambda r: r["p50Ms"]), ("join p90 ms", lambda r: r["p90Ms"]),
           ("join p99 ms", lambda r: r["p99Ms"]), ("join max ms", lambda r: r["maxMs"]), ("failed", lambda r: r["failed"])],
+    "k": [("rooms µs/delivery", lambda r: cpu_us(r, "LetsChat.RoomService")),
+          ("allocated B/delivery", lambda r: per_delivery(r, "total_allocated", "Allocation Rate")),
+          ("thread-pool items/delivery", lambda r: per_delivery(r, "work_item.count", "Completed Work Item")),
+          ("thread-pool queue", lambda r: counter(r, "queue.length", "Queue Length")),
+          ("gen0 GCs/s", lambda r: counter(r, "gc.collections", "Gen 0 GC Count")),
+          ("p99 ms", lambda r: r["p99"] / 1000)],
     "b": [("best clean delivered/s", lambda r: r["best"]["deliveredPerSecond"] if r.get("best") else 0),
           ("best step p99 ms", lambda r: r["best"]["p99"] / 1000 if r.get("best") else float("nan"))],
 }

@@ -178,10 +178,10 @@ public sealed class ChatConnection : IOutbox
 
     /// <summary>
     /// Takes over the connection: <paramref name="handshake"/> (the 101) is written first, then
-    /// the frames delivered before this, and from now on every frame goes into <paramref name="output"/>.
+    /// the frames delivered before this, and from now on every frame goes to <paramref name="output"/>.
     /// <paramref name="abort"/> tears the connection down.
     /// </summary>
-    public void Attach(Stream input, PipeWriter output, ReadOnlyMemory<byte> handshake, Action abort, string? subProtocol)
+    internal void Attach(Stream input, FrameSink output, ReadOnlyMemory<byte> handshake, Action abort, string? subProtocol)
     {
         // No keep-alive timer per socket: the replica sends them for all (KeepAliveSweep).
         var heard = new TransportStream.ReadCount();

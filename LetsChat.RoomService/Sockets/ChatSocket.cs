@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using LetsChat.RoomService.Rooms;
 using LetsChat.RoomService.Wire;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 
 namespace LetsChat.RoomService.Sockets;
 
@@ -83,7 +84,9 @@ public sealed partial class ChatSocket
         _shared.Telemetry.ConnectionOpened();
         try
         {
-            Connection.Attach(connection.Transport.Input.AsStream(), connection.Transport.Output, _handshake, connection.Abort, _subProtocol);
+            // Reads stay on Kestrel's pipe; writes go to the socket itself where the transport has one.
+            var output = FrameSink.For(connection.Features.Get<IConnectionSocketFeature>()?.Socket, connection.Transport.Output);
+            Connection.Attach(connection.Transport.Input.AsStream(), output, _handshake, connection.Abort, _subProtocol);
             using var stopping = _shared.Stopping.Register(
                 () => Connection.RequestClose(WebSocketCloseStatus.EndpointUnavailable, "Server restarting."));
             Log(() => LogOpened(_shared.Logger, _member.Protocol));

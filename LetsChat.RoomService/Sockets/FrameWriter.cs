@@ -1,13 +1,12 @@
 using System.Buffers;
-using System.IO.Pipelines;
 
 namespace LetsChat.RoomService.Sockets;
 
 /// <summary>
 /// The outbound side of one socket, with no queue object and no writer task. Complete WebSocket
-/// frames, encoded once per replica and shared by every recipient, are copied straight into the
-/// connection's <see cref="PipeWriter"/> under a lock; the room's delivery loop calls
-/// <see cref="Flush"/> once per drained batch, so a burst costs one write to the kernel per socket.
+/// frames, encoded once per replica and shared by every recipient, are written straight to the
+/// connection's <see cref="FrameSink"/> (its socket, below Kestrel's pipe) under a lock; the room's
+/// delivery loop calls <see cref="Flush"/> once per drained batch, so a burst costs one send per socket.
 /// <para>
 /// A flush that does not complete at once means the client reads slower than the room talks.
 /// Until it does, new frames wait here (references to the shared bytes, no copies), counted in
@@ -19,7 +18,7 @@ namespace LetsChat.RoomService.Sockets;
 internal sealed class FrameWriter(long maxWaitingBytes, Action<long> delivered)
 {
     private readonly Lock _lock = new();
-    private PipeWriter? _output;
+    private FrameSink? _sink;
     private List<Waiting>? _waiting;
     private long _waitingBytes;
     // Someone owns the output: a flush is in flight, or the socket is not accepted yet. New frames wait.
@@ -100,11 +99,11 @@ internal sealed class FrameWriter(long maxWaitingBytes, Action<long> delivered)
     /// The socket is accepted: <paramref name="first"/> (the handshake's 101) goes out, then the
     /// frames kept until now, and from here on writes go straight in.
     /// </summary>
-    public void Attach(PipeWriter output, ReadOnlyMemory<byte> first)
+    public void Attach(FrameSink sink, ReadOnlyMemory<byte> first)
     {
         lock (_lock)
         {
-            _output = output; // _busy is still true: this call owns the output
+            _sink = sink; // _busy is still true: this call owns the output
             TryCopy(first);
         }
         _ = FlushAndDrainAsync().Preserve();
@@ -210,22 +209,22 @@ internal sealed class FrameWriter(long maxWaitingBytes, Action<long> delivered)
     {
         try
         {
-            var flush = _output!.FlushAsync();
+            var flush = _sink!.FlushAsync();
             if (!flush.IsCompleted)
             {
                 Volatile.Write(ref _stalledSince, Environment.TickCount64);
             }
-            var result = await flush;
+            var sent = await flush;
             if (_stalledSince != 0)
             {
                 Volatile.Write(ref _stalledSince, 0);
             }
-            if (!result.IsCanceled && !result.IsCompleted)
+            if (sent)
             {
                 return true;
             }
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex) when (IsTransportGone(ex))
         {
             // the connection was aborted or closed under us
         }
@@ -270,10 +269,10 @@ internal sealed class FrameWriter(long maxWaitingBytes, Action<long> delivered)
     {
         try
         {
-            _output!.Write(frame.Span);
+            _sink!.Write(frame);
             return true;
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex) when (IsTransportGone(ex))
         {
             _failed = true;
             return false;
@@ -291,6 +290,9 @@ internal sealed class FrameWriter(long maxWaitingBytes, Action<long> delivered)
         }
         return true;
     }
+
+    private static bool IsTransportGone(Exception ex) =>
+        ex is IOException or System.Net.Sockets.SocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException;
 
     private readonly record struct Waiting(ReadOnlyMemory<byte> Frame, long PublishedAtMs);
 }

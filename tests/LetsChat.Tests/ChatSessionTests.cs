@@ -27,7 +27,7 @@ public sealed class ChatSessionTests : IDisposable
     private (ChatSession Session, Member Member) Open(ChatProtocolKind protocol = ChatProtocolKind.V1, bool limited = false)
     {
         var member = NewMember(protocol);
-        member.Socket().Attach(Stream.Null, _wire.Writer, ReadOnlyMemory<byte>.Empty, () => { }, protocol == ChatProtocolKind.V1 ? ChatProtocols.V1Name : null);
+        member.Socket().Attach(Stream.Null, new PipeSink(_wire.Writer), ReadOnlyMemory<byte>.Empty, () => { }, protocol == ChatProtocolKind.V1 ? ChatProtocols.V1Name : null);
         var session = new ChatSession("a", member, member.Socket(), "r1", _broker, new FakeHistory(), new NoPresence(), _options, Telemetry, TimeProvider.System, NullLogger.Instance)
         {
             Flood = limited ? _guard.For(member.Presence.ConnectionId) : null,

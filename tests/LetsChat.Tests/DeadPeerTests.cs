@@ -24,7 +24,7 @@ public class DeadPeerTests
 
         public Peer()
         {
-            Connection.Attach(Input.Reader.AsStream(), Output.Writer, "101|"u8.ToArray(), () => Aborted = true, subProtocol: null);
+            Connection.Attach(Input.Reader.AsStream(), new PipeSink(Output.Writer), "101|"u8.ToArray(), () => Aborted = true, subProtocol: null);
         }
 
         public async Task<byte[]> ReadOutputAsync()

@@ -29,7 +29,7 @@ public class FrameWriterTests
         Assert.True(writer.TryWrite(Bytes("[1]"), publishedAtMs: 5));
         Assert.True(writer.TryWrite(Bytes("[2]"), publishedAtMs: 0));
 
-        writer.Attach(pipe.Writer, Bytes("101|"));
+        writer.Attach(new PipeSink(pipe.Writer), Bytes("101|"));
 
         Assert.Equal("101|[1][2]", await ReadAvailableAsync(pipe));
         Assert.Equal([5L], _delivered); // only live messages feed the latency histogram
@@ -40,7 +40,7 @@ public class FrameWriterTests
     {
         var pipe = new Pipe();
         var writer = NewWriter();
-        writer.Attach(pipe.Writer, Bytes("101|"));
+        writer.Attach(new PipeSink(pipe.Writer), Bytes("101|"));
         Assert.Equal("101|", await ReadAvailableAsync(pipe));
 
         writer.TryWrite(Bytes("[a]"), 0);
@@ -57,7 +57,7 @@ public class FrameWriterTests
         // The pipe pauses its writer past 8 bytes: a flush that cannot finish, as when a client stops reading.
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 8, resumeWriterThreshold: 4));
         var writer = NewWriter(maxWaitingBytes: 6);
-        writer.Attach(pipe.Writer, Bytes("101|"));
+        writer.Attach(new PipeSink(pipe.Writer), Bytes("101|"));
         await ReadAvailableAsync(pipe);
         writer.TryWrite(Bytes("0123456789"), 0);
         writer.Flush(); // over the threshold: this flush waits for the reader
@@ -78,7 +78,7 @@ public class FrameWriterTests
     {
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 8, resumeWriterThreshold: 4));
         var writer = NewWriter();
-        writer.Attach(pipe.Writer, Bytes("101|"));
+        writer.Attach(new PipeSink(pipe.Writer), Bytes("101|"));
         await ReadAvailableAsync(pipe);
         writer.TryWrite(Bytes("0123456789"), 0);
         writer.Flush();
@@ -102,7 +102,7 @@ public class FrameWriterTests
         var pipe = new Pipe();
         var counting = new FlushCountingWriter(pipe.Writer);
         var writer = NewWriter();
-        writer.Attach(counting, Bytes("101|"));
+        writer.Attach(new PipeSink(counting), Bytes("101|"));
         await ReadAvailableAsync(pipe);
         var before = counting.Flushes;
 
@@ -138,7 +138,7 @@ public class FrameWriterTests
     {
         var pipe = new Pipe();
         var writer = NewWriter();
-        writer.Attach(pipe.Writer, Bytes("101|"));
+        writer.Attach(new PipeSink(pipe.Writer), Bytes("101|"));
         await ReadAvailableAsync(pipe);
 
         writer.Fail();

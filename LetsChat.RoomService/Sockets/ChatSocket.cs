@@ -87,9 +87,10 @@ public sealed partial class ChatSocket
             // Reads stay on Kestrel's pipe; writes go to the socket itself where the transport has one.
             var output = FrameSink.For(connection.Features.Get<IConnectionSocketFeature>()?.Socket, connection.Transport.Output);
             Connection.Attach(connection.Transport.Input.AsStream(), output, _handshake, connection.Abort, _subProtocol);
+            var writes = output is SocketSink ? "socket" : "pipe";
             using var stopping = _shared.Stopping.Register(
                 () => Connection.RequestClose(WebSocketCloseStatus.EndpointUnavailable, "Server restarting."));
-            Log(() => LogOpened(_shared.Logger, _member.Protocol));
+            Log(() => LogOpened(_shared.Logger, _member.Protocol, writes));
             if (_member.Protocol == ChatProtocolKind.V1)
             {
                 await StartOrCloseAsync(connection.ConnectionClosed);
@@ -151,8 +152,8 @@ public sealed partial class ChatSocket
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Socket opened ({Protocol})")]
-    private static partial void LogOpened(ILogger logger, ChatProtocolKind protocol);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Socket opened ({Protocol}, writes to the {Writes})")]
+    private static partial void LogOpened(ILogger logger, ChatProtocolKind protocol, string writes);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Socket closed after {DurationSeconds:F1} s with {CloseStatus} ({CloseReason})")]
     private static partial void LogClosed(ILogger logger, double durationSeconds, int? closeStatus, string? closeReason);

@@ -6,7 +6,7 @@ using LetsChat.RoomService.Sockets;
 namespace LetsChat.Tests;
 
 /// <summary>The outbound side of a socket written to the socket itself (below Kestrel's pipe), on a real loopback TCP pair.</summary>
-public sealed class SocketSinkTests : IAsyncLifetime
+public sealed class SocketSinkTests : IAsyncLifetime, IDisposable
 {
     private Socket _server = null!; // the room service's end
     private Socket _client = null!; // the browser's end
@@ -22,11 +22,12 @@ public sealed class SocketSinkTests : IAsyncLifetime
         _server = await accept;
     }
 
-    public Task DisposeAsync()
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    public void Dispose()
     {
-        _client.Dispose();
-        _server.Dispose();
-        return Task.CompletedTask;
+        _client?.Dispose();
+        _server?.Dispose();
     }
 
     private static byte[] Bytes(string s) => Encoding.ASCII.GetBytes(s);

@@ -38,7 +38,13 @@ dotnet build bench/LetsChat.LoadTest -c Release -v q -nologo >/dev/null
 counters="$bin/tools/dotnet-counters"
 if [[ $scenarios == *k* ]]; then dotnet tool install --tool-path "$bin/tools" dotnet-counters >/dev/null; fi
 { echo "# old: $rev ($(git rev-parse --short "$rev")), new: working tree on $(git rev-parse --short HEAD)"
-  echo "# $(date -u) on $(nproc) cores, $(uname -r)"; redis-server --version; dotnet --version; } > "$out/env.txt"
+  echo "# $(date -u) on $(nproc) cores, $(uname -r)"; redis-server --version; dotnet --version
+  # Instruction counts would be quieter than CPU time, where the kernel exposes the counter.
+  if command -v perf >/dev/null && perf stat -x, -e instructions -- true 2>&1 | grep -q '^[0-9]'; then
+    echo "# perf: instructions counted here (not yet used by the figures)"
+  else
+    echo "# perf: no instruction counter (perf stat -e instructions unsupported here); figures are CPU time over alternating rounds"
+  fi; } > "$out/env.txt"
 cat "$out/env.txt"
 
 load() { taskset -c "$GEN_CORE" dotnet bench/LetsChat.LoadTest/bin/Release/net10.0/LetsChat.LoadTest.dll --quiet "$@"; }

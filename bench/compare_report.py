@@ -25,6 +25,7 @@ for f in sorted(folder.glob("*.json")):
                 except (KeyError, ValueError):
                     pass
             r["counters"] = {name: sum(v) / len(v) for name, v in samples.items() if v}
+            r["peaks"] = {"queue.length": max((max(v) for name, v in samples.items() if "queue.length" in name and v), default=float("nan"))}
 
 
 def cpu_us(r, name=None):
@@ -73,8 +74,10 @@ FIGURES = {
     "k": [("rooms µs/delivery", lambda r: cpu_us(r, "LetsChat.RoomService")),
           ("allocated B/delivery", lambda r: per_delivery(r, "total_allocated", "Allocation Rate")),
           ("thread-pool items/delivery", lambda r: per_delivery(r, "work_item.count", "Completed Work Item")),
-          ("thread-pool queue", lambda r: counter(r, "queue.length", "Queue Length")),
-          ("gen0 GCs/s", lambda r: counter(r, "gc.collections", "Gen 0 GC Count")),
+          # dotnet-counters prints the queue length (an up-down counter) as its change per second,
+          # whose mean says nothing; the largest change in a second shows whether work piled up.
+          ("thread-pool queue, largest rise/s", lambda r: r.get("peaks", {}).get("queue.length", float("nan"))),
+          ("gen0 GCs/s", lambda r: counter(r, "collections ({collection} / 1 sec)[gc.heap.generation=gen0]", "Gen 0 GC Count")),
           ("p99 ms", lambda r: r["p99"] / 1000)],
     "b": [("best clean delivered/s", lambda r: r["best"]["deliveredPerSecond"] if r.get("best") else 0),
           ("best step p99 ms", lambda r: r["best"]["p99"] / 1000 if r.get("best") else float("nan"))],

@@ -6,6 +6,7 @@
 #
 #   bench/profile.sh                                   # builds the working tree (Release)
 #   ROOMS_ENV="DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0" bench/profile.sh   # JIT code by name
+#   PERF_DATA=/tmp/rooms.perf bench/profile.sh         # keep the recording (perf report -i ... -G)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GEN_CORE="${GEN_CORE:-0}"
@@ -26,12 +27,12 @@ STACK_BIN="$STACK_BIN" bench/stack.sh start 1 >/dev/null
 # shellcheck disable=SC1091
 source bench/.stack
 load --target "$ROOMS_URL" --rooms 10 --clients 10 --senders 2 --rate 50 --duration 20 --drain 2 >/dev/null || true # JIT tiering
-(sleep 1; perf record -e cpu-clock -F 999 -g -p "$ROOMS_PID" -o "$tmp/perf.data" -- sleep 8 >/dev/null 2>&1) &
+(sleep 1; perf record -e cpu-clock -F 999 -g -p "$ROOMS_PID" -o "${PERF_DATA:-$tmp/perf.data}" -- sleep 8 >/dev/null 2>&1) &
 load --target "$ROOMS_URL" --rooms 10 --clients 10 --senders 2 --rate 100 --duration 10 --drain 3 \
   --pid "$ROOMS_PID" --json "$out/load.json" >/dev/null || true
 wait
 { echo "# ROOMS_ENV=$ROOMS_ENV"
-  perf report -i "$tmp/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -12
+  perf report -i "${PERF_DATA:-$tmp/perf.data}" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -12
   echo
-  perf report -i "$tmp/perf.data" --no-children --sort sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -20
+  perf report -i "${PERF_DATA:-$tmp/perf.data}" --no-children --sort sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -20
 } | tee "$out/report.txt"

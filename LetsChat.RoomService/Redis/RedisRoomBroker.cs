@@ -105,14 +105,14 @@ public sealed class RedisRoomBroker(
             RoomRecords.ReactorChange(change.Reactors, update.Target, update.User.Id, update.Emoji ?? ""),
         ], topology.UpdateScript);
 
-    private async Task<PublishResult> EvaluateAsync(string room, RedisValue[] args, string script)
+    private async Task<PublishResult> EvaluateAsync(string room, RedisValue[] args, RedisScript script)
     {
         var db = redis.GetDatabase();
         RedisResult[] result;
         string refused;
         try
         {
-            result = (RedisResult[])(await db.ScriptEvaluateAsync(script, RedisKeys.Log(room), args))!;
+            result = (RedisResult[])(await script.EvaluateAsync(db, RedisKeys.Log(room), args))!;
             refused = (string)result[3]!;
             if (refused.Length == 0)
             {

@@ -20,8 +20,8 @@ public sealed class RedisRoomHistory(IConnectionMultiplexer redis, RedisTopology
     {
         cancellationToken.ThrowIfCancellationRequested();
         var fresh = RedisRoomBroker.NewEpoch();
-        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(
-            topology.ReadScript,
+        var result = (RedisResult[])(await topology.ReadScript.EvaluateAsync(
+            redis.GetDatabase(),
             RedisKeys.Log(room),
             ["after", seen.Seq, 0, "", options.Value.RetentionSeconds, seen.Epoch ?? "", seen.Seq, fresh, RedisKeys.LiveChannel(room)]))!;
         var epoch = (string)result[0]!;
@@ -39,7 +39,7 @@ public sealed class RedisRoomHistory(IConnectionMultiplexer redis, RedisTopology
         RedisValue[] args = create
             ? [mode, bound, limit, fresh, o.RetentionSeconds, "", 0, fresh, RedisKeys.LiveChannel(room), o.EmptyRoomSeconds, o.HistoryFrameBytes]
             : [mode, bound, limit, "", o.RetentionSeconds, "", 0, "", "", o.EmptyRoomSeconds, o.HistoryFrameBytes];
-        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(topology.ReadScript, RedisKeys.Log(room), args))!;
+        var result = (RedisResult[])(await topology.ReadScript.EvaluateAsync(redis.GetDatabase(), RedisKeys.Log(room), args))!;
 
         var epoch = (string)result[0]!;
         var messages = RoomRecords.ReadPage(room, epoch, result.Skip(4).Select(r => (ReadOnlyMemory<byte>)(byte[])r!));

@@ -87,7 +87,7 @@ public sealed class RedisRoomPresence(IConnectionMultiplexer redis, RedisTopolog
         cancellationToken.ThrowIfCancellationRequested();
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         RedisValue[] values = [operation, now, now + _options.PresenceTtlSeconds * 1000L, RedisKeys.LiveChannel(room), _options.PresenceListed, .. args];
-        return topology.OnCurrentLayoutAsync(() => redis.GetDatabase().ScriptEvaluateAsync(topology.PresenceScript, RedisKeys.Presence(room), values));
+        return topology.OnCurrentLayoutAsync(() => topology.PresenceScript.EvaluateAsync(redis.GetDatabase(), RedisKeys.Presence(room), values));
     }
 
     private static string UserJson(ChatUser user) => RoomRecords.User(user);

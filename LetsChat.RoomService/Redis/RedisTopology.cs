@@ -23,13 +23,13 @@ public sealed class RedisTopology(IConnectionMultiplexer redis, ReplicaAcks repl
     /// <summary>The room's live channel.</summary>
     public RedisChannel Live(string room) => Known.Channel(RedisKeys.LiveChannel(room));
 
-    public string PublishScript => Known.Publish;
+    public RedisScript PublishScript => Known.Publish;
 
-    public string UpdateScript => Known.Update;
+    public RedisScript UpdateScript => Known.Update;
 
-    public string ReadScript => Known.Read;
+    public RedisScript ReadScript => Known.Read;
 
-    public string PresenceScript => Known.Presence;
+    public RedisScript PresenceScript => Known.Presence;
 
     /// <summary>What an ack waits for once publish.lua or update.lua stored a message or an update.</summary>
     public Task ConfirmAsync(string room) => Known.IsCluster ? replicaAcks.ConfirmAsync(room) : Task.CompletedTask;
@@ -99,7 +99,7 @@ public sealed class RedisTopology(IConnectionMultiplexer redis, ReplicaAcks repl
         _ => Kind.Standalone,
     };
 
-    private sealed record Kind(bool IsCluster, Func<string, RedisChannel> Channel, string Publish, string Update, string Read, string Presence)
+    private sealed record Kind(bool IsCluster, Func<string, RedisChannel> Channel, RedisScript Publish, RedisScript Update, RedisScript Read, RedisScript Presence)
     {
         public static readonly Kind Standalone = new(false, RedisChannel.Literal,
             RedisScripts.Publish, RedisScripts.Update, RedisScripts.Read, RedisScripts.Presence);
@@ -109,8 +109,8 @@ public sealed class RedisTopology(IConnectionMultiplexer redis, ReplicaAcks repl
     }
 
     /// <summary>A script as a cluster runs it: its publishes become SPUBLISH, to the room's shard only.</summary>
-    internal static string Sharded(string script) =>
-        script.Replace("redis.call('PUBLISH',", "redis.call('SPUBLISH',", StringComparison.Ordinal) is var sharded && sharded != script
-            ? sharded
+    internal static RedisScript Sharded(RedisScript script) =>
+        script.Text.Replace("redis.call('PUBLISH',", "redis.call('SPUBLISH',", StringComparison.Ordinal) is var sharded && sharded != script.Text
+            ? new RedisScript(sharded)
             : throw new InvalidOperationException("A script that publishes no longer calls redis.call('PUBLISH', …); update RedisTopology.Sharded.");
 }

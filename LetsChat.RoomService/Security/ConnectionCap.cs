@@ -67,7 +67,7 @@ public sealed partial class ConnectionCap(
 
     private async Task<bool> TakeAsync(RedisKey key, int cap, string member)
     {
-        var taken = (long)await redis.GetDatabase().ScriptEvaluateAsync(RedisScripts.Sockets, [key],
+        var taken = (long)await RedisScripts.Sockets.EvaluateAsync(redis.GetDatabase(), [key],
             [clock.GetUtcNow().ToUnixTimeMilliseconds(), LeaseMs, cap, member]) == 1;
         if (taken)
         {

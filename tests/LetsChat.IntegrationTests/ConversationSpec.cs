@@ -144,6 +144,34 @@ public abstract class ConversationSpec(ChatAppFixture app)
     }
 
     /// <summary>
+    /// The scripts are called by hash. A Redis that has forgotten them (a restart, a failover, or
+    /// SCRIPT FLUSH, as here on every master) is sent their text once, and the sends go on.
+    /// </summary>
+    [Fact]
+    public async Task ARedisThatForgotTheScriptsStillStoresSendsAndEdits()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        var room = NewRoom("flushed");
+        await using var ana = await V1Client.ConnectAsync(app, room, ct);
+        await using var bo = await V1Client.ConnectElsewhereAsync(app, room, ana.Replica, ct);
+        var before = await ana.SendAndAckAsync("before the flush", "a1", ct);
+
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(
+            (await app.App.GetConnectionStringAsync("redis", ct))! + ",allowAdmin=true");
+        foreach (var server in redis.GetServers().Where(s => !s.IsReplica))
+        {
+            await server.ScriptFlushAsync();
+        }
+
+        var after = await ana.SendAndAckAsync("after the flush", "a2", ct);
+        var edit = await bo.SendAndAckAsync(React("b1", after, "👍", on: true), "b1", ct);
+        Assert.Equal((before + 1, after + 1), (after, edit));
+        var seen = await bo.ReceiveMessagesAsync(2, ct);
+        Assert.Equal(["before the flush", "after the flush"], seen.Select(m => m.GetProperty("text").GetString()));
+    }
+
+    /// <summary>
     /// The update's compare-and-swap, at the broker, on this Redis: a change decided on a state
     /// that another change replaced before it was stored is decided again on the new state, and
     /// one that loses every try says <c>conflict</c> and stores nothing.

@@ -11,14 +11,14 @@ public class RedisScriptsTests
     [InlineData("presence")]
     public void OnAClusterEveryPublishOfAScriptIsSharded(string script)
     {
-        var classic = script switch
+        var classic = (script switch
         {
             "publish" => RedisScripts.Publish,
             "update" => RedisScripts.Update,
             "read" => RedisScripts.Read,
             _ => RedisScripts.Presence,
-        };
-        var sharded = RedisTopology.Sharded(classic);
+        }).Text;
+        var sharded = RedisTopology.Sharded(new RedisScript(classic)).Text;
 
         Assert.DoesNotContain("redis.call('PUBLISH'", sharded);
         Assert.Equal(Count(classic, "redis.call('PUBLISH'"), Count(sharded, "redis.call('SPUBLISH'"));

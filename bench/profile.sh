@@ -8,8 +8,8 @@
 #   bench/profile.sh                                   # builds the working tree (Release)
 #   ROOMS_ENV="DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0" bench/profile.sh   # JIT code by name
 #   PERF_DATA=/tmp/rooms.perf bench/profile.sh         # keep the recording (perf report -i ... -G)
-#   WARMUP=60 bench/profile.sh                         # seconds of load first (default 20; JIT tiering
-#                                                      # is still ~6-12 % of the samples after 20 s, ~1 % after 60)
+#   WARMUP=60 bench/profile.sh                         # seconds of warm-up load first (default 20);
+#                                                      # libclrjit.so is still 8-12 % of the samples after either
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GEN_CORE="${GEN_CORE:-0}"
@@ -34,7 +34,9 @@ load --target "$ROOMS_URL" --rooms 10 --clients 10 --senders 2 --rate 50 --durat
 load --target "$ROOMS_URL" --rooms 10 --clients 10 --senders 2 --rate 100 --duration 10 --drain 3 \
   --pid "$ROOMS_PID" --json "$out/load.json" >/dev/null || true
 wait
-{ echo "# ROOMS_ENV=$ROOMS_ENV"
+# head closes its pipe early; under pipefail that would end the block before the split.
+{ set +o pipefail
+  echo "# ROOMS_ENV=$ROOMS_ENV WARMUP=${WARMUP:-20}"
   perf report -i "${PERF_DATA:-$tmp/perf.data}" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -12
   echo
   perf report -i "${PERF_DATA:-$tmp/perf.data}" --no-children --sort sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -20

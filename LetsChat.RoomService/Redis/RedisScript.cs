@@ -6,8 +6,8 @@ namespace LetsChat.RoomService.Redis;
 
 /// <summary>
 /// A Lua script called by its SHA-1 (EVALSHA). StackExchange.Redis's text overload looks the text
-/// up in a table on every call, which hashes all of it: 8 KB per message for publish.lua, 3 % of the
-/// room service's CPU at 20,000 deliveries/s (docs/benchmarks.md). A server that does not know the
+/// up in a table on every call, which hashes all of it: 8 KB per message for publish.lua, about 2 % of
+/// the room service's samples at 20,000 deliveries/s (docs/benchmarks.md). A server that does not know the
 /// script (new, restarted, failed over, SCRIPT FLUSH) answers NOSCRIPT; the text is then sent once
 /// with EVAL, which also caches it there.
 /// </summary>

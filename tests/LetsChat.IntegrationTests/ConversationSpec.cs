@@ -148,7 +148,7 @@ public abstract class ConversationSpec(ChatAppFixture app)
     /// SCRIPT FLUSH, as here on every master) is sent their text once, and the sends go on.
     /// </summary>
     [Fact]
-    public async Task ARedisThatForgotTheScriptsStillStoresSendsAndEdits()
+    public async Task ARedisThatForgotTheScriptsStillStoresSendsAndReactions()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var ct = cts.Token;
@@ -165,8 +165,8 @@ public abstract class ConversationSpec(ChatAppFixture app)
         }
 
         var after = await ana.SendAndAckAsync("after the flush", "a2", ct);
-        var edit = await bo.SendAndAckAsync(React("b1", after, "👍", on: true), "b1", ct);
-        Assert.Equal((before + 1, after + 1), (after, edit));
+        var reaction = await bo.SendAndAckAsync(React("b1", after, "👍", on: true), "b1", ct);
+        Assert.Equal((before + 1, after + 1), (after, reaction));
         var seen = await bo.ReceiveMessagesAsync(2, ct);
         Assert.Equal(["before the flush", "after the flush"], seen.Select(m => m.GetProperty("text").GetString()));
     }
